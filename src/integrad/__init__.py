@@ -1,0 +1,29 @@
+"""integrad: Integrated Gradients that are correct by default, accurate, and fast."""
+
+from integrad.core import attribute, list_rules, register_rule
+from integrad.errors import (
+    BaselineError,
+    InputError,
+    IntegradError,
+    IntegradWarning,
+    LayerError,
+    ModelError,
+    TargetError,
+)
+from integrad.results import Attribution
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Attribution",
+    "BaselineError",
+    "InputError",
+    "IntegradError",
+    "IntegradWarning",
+    "LayerError",
+    "ModelError",
+    "TargetError",
+    "attribute",
+    "list_rules",
+    "register_rule",
+]

@@ -1,0 +1,31 @@
+"""How many rows go through the model at once."""
+
+from __future__ import annotations
+
+import os
+
+from integrad.core.integrand import Integrand
+from integrad.errors import IntegradError
+
+#: Default budget for the activations one chunk keeps for backward: 1 GiB, or the
+#: ``INTEGRAD_MEMORY_BUDGET`` environment variable (bytes).
+DEFAULT_MEMORY_BUDGET = int(os.environ.get("INTEGRAD_MEMORY_BUDGET", 2**30))
+
+
+def chunk_rows(
+    integrand: Integrand, total_rows: int, batch_size: int | None, memory_budget: int | None
+) -> int:
+    """Rows per forward/backward: ``batch_size``, or as many as fit in the memory budget.
+
+    The budget is measured, not guessed: a probe runs one and two rows with autograd's
+    saved-tensor hooks and takes the difference, which is what each extra row keeps alive
+    for backward (parameters cancel out).
+    """
+    if batch_size is not None:
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+            raise IntegradError(f"batch_size must be a positive integer, got {batch_size!r}")
+        return batch_size
+    budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
+    one = integrand.saved_bytes(1)
+    per_row = max(integrand.saved_bytes(2) - one, 1)
+    return max(1, min(total_rows, budget // per_row))

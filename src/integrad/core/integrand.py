@@ -1,0 +1,191 @@
+"""The integrand of IG: the gradient of the target along the straight path, row by row.
+
+A *row* is one (example, alpha) pair. The engine asks for weighted sums of gradients over
+arbitrary sets of rows, so fixed rules (the same alphas for every example) and adaptive
+rules (alphas that differ per example and per round) share one evaluation loop. Rows are
+evaluated in chunks of at most ``chunk_rows``; each chunk's gradients are folded into the
+sums at once, so memory does not grow with the number of steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from integrad.core.layers import LayerTaps
+from integrad.core.structure import Structure
+from integrad.errors import ModelError
+from integrad.targets import ResolvedTarget, select_output
+
+
+@dataclass(frozen=True)
+class Point:
+    """One attributed tensor: an input (``layer`` None) or a layer's output.
+
+    Attributes:
+        position: Index of the input in the flat inputs (inputs only).
+        layer: Index of the layer in the taps (layers only).
+        start: The baseline, shape (batch, *shape).
+        delta: Input minus baseline, shape (batch, *shape).
+    """
+
+    position: int | None
+    layer: int | None
+    start: torch.Tensor
+    delta: torch.Tensor
+
+
+class Integrand:
+    """Evaluates a model on interpolated rows and sums their weighted gradients."""
+
+    def __init__(
+        self,
+        forward: Callable[..., Any],
+        inputs: list[torch.Tensor],
+        structure: Structure,
+        points: list[Point],
+        taps: LayerTaps,
+        forward_kwargs: dict[str, Any],
+        target: ResolvedTarget,
+    ) -> None:
+        self.forward = forward
+        self.inputs = inputs
+        self.structure = structure
+        self.points = points
+        self.taps = taps
+        self.kwargs = forward_kwargs
+        self.target = target
+        self.batch = inputs[0].shape[0]
+
+    def _scores(
+        self, example: torch.Tensor, alpha: torch.Tensor, grad: bool
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Target scores (rows,) at the given rows and the interpolated tensors they used."""
+        values: list[Any] = [x.index_select(0, example) for x in self.inputs]
+        replacements: list[torch.Tensor] = [None] * len(self.taps.layers)  # type: ignore[list-item]
+        leaves = []
+        for point in self.points:
+            shape = (-1,) + (1,) * (point.start.dim() - 1)
+            a = alpha.to(point.start.dtype).view(shape)
+            # (rows, *shape): baseline + alpha * (input - baseline)
+            z = point.start.index_select(0, example) + a * point.delta.index_select(0, example)
+            if grad:
+                z.requires_grad_(True)
+            leaves.append(z)
+            if point.layer is None:
+                values[point.position] = z
+            else:
+                replacements[point.layer] = z
+        kwargs = {k: _rows(v, example, self.batch) for k, v in self.kwargs.items()}
+        if self.taps.layers:
+            self.taps.substituting(replacements)
+        with torch.set_grad_enabled(grad):
+            try:
+                raw = self.structure.call(self.forward, values, kwargs)
+            except RuntimeError as err:
+                if "numpy" in str(err).lower():
+                    raise ModelError(_not_differentiable(str(err))) from err
+                raise
+            if self.taps.layers:
+                self.taps.check_all_called()
+            return self.target(select_output(raw), example), leaves
+
+    def values(self, example: torch.Tensor, alpha: torch.Tensor, chunk_rows: int) -> torch.Tensor:
+        """Target scores at the given rows, without gradients: shape (rows,)."""
+        parts = []
+        for lo in range(0, example.shape[0], chunk_rows):
+            sl = slice(lo, lo + chunk_rows)
+            parts.append(self._scores(example[sl], alpha[sl], grad=False)[0].detach())
+        return torch.cat(parts)
+
+    def weighted_gradient_sums(
+        self,
+        example: torch.Tensor,
+        alpha: torch.Tensor,
+        weights: torch.Tensor,
+        group: torch.Tensor,
+        n_groups: int,
+        chunk_rows: int,
+        dtype: torch.dtype,
+    ) -> list[torch.Tensor]:
+        """Sums of ``weights * gradient`` over rows, grouped.
+
+        Args:
+            example: Example index of each row, (rows,).
+            alpha: Path position of each row, (rows,).
+            weights: Quadrature weights of each row, (rows, n_weights): several weight sets
+                (a Gauss and a Kronrod rule, say) share the same gradients.
+            group: The group each row is summed into, (rows,): the example for fixed rules,
+                the interval for adaptive ones.
+            n_groups: Number of groups.
+            chunk_rows: Most rows in one forward/backward.
+            dtype: Accumulation dtype.
+
+        Returns:
+            One tensor per point, (n_groups, n_weights, *shape).
+        """
+        n_weights = weights.shape[1]
+        sums = [
+            torch.zeros(
+                (n_groups, n_weights, *p.start.shape[1:]), dtype=dtype, device=p.start.device
+            )
+            for p in self.points
+        ]
+        for lo in range(0, example.shape[0], chunk_rows):
+            sl = slice(lo, lo + chunk_rows)
+            scores, leaves = self._scores(example[sl], alpha[sl], grad=True)
+            if not scores.requires_grad:
+                raise ModelError(_not_differentiable("the output does not require grad"))
+            grads = torch.autograd.grad(scores.sum(), leaves, allow_unused=True)
+            w = weights[sl].to(dtype)
+            for total, g, leaf in zip(sums, grads, leaves, strict=True):
+                if g is None:  # this input does not influence the output: zero gradient
+                    continue
+                shape = w.shape + (1,) * (leaf.dim() - 1)
+                # (chunk, n_weights, *shape) folded into (n_groups, n_weights, *shape)
+                total.index_add_(0, group[sl], g.to(dtype).unsqueeze(1) * w.view(shape))
+        return sums
+
+    def saved_bytes(self, rows: int) -> int:
+        """Bytes autograd keeps for backward when ``rows`` rows run at once (memory probe)."""
+        storages: dict[int, int] = {}
+
+        def pack(t: torch.Tensor) -> torch.Tensor:
+            storage = t.untyped_storage()
+            storages[storage.data_ptr()] = storage.nbytes()
+            return t
+
+        example = torch.zeros(rows, dtype=torch.long, device=self.inputs[0].device)
+        alpha = torch.full((rows,), 0.5, device=self.inputs[0].device)
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            scores, leaves = self._scores(example, alpha, grad=True)
+        del scores, leaves
+        return sum(storages.values())
+
+
+def _rows(value: Any, example: torch.Tensor, batch: int) -> Any:
+    """A forward keyword repeated to the rows: tensors with a batch dimension are indexed."""
+    if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape[0] == batch:
+        return value.index_select(0, example)
+    return value
+
+
+def _not_differentiable(detail: str) -> str:
+    return (
+        f"the model output does not depend on the attributed inputs through torch operations "
+        f"({detail}). IG needs gradients: the forward must stay in torch, without .detach(), "
+        ".numpy(), .item() or torch.no_grad(), and models from scikit-learn or other frameworks "
+        "cannot be attributed. Check that the attributed inputs or layer feed the output."
+    )
+
+
+def root_module(forward: Callable[..., Any]) -> nn.Module | None:
+    """The module behind ``forward`` (itself, or the owner of a bound method), if any."""
+    if isinstance(forward, nn.Module):
+        return forward
+    owner = getattr(forward, "__self__", None)
+    return owner if isinstance(owner, nn.Module) else None

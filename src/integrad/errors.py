@@ -1,0 +1,41 @@
+"""One exception family for everything integrad refuses, each message naming the fix."""
+
+from __future__ import annotations
+
+
+class IntegradError(Exception):
+    """Base class of every error integrad raises on purpose."""
+
+
+class InputError(IntegradError, ValueError):
+    """The inputs cannot be attributed as given (wrong dtype, NaN, empty text...)."""
+
+
+class BaselineError(IntegradError, ValueError):
+    """A baseline does not match its input or names an unknown kind."""
+
+
+class TargetError(IntegradError, ValueError):
+    """The target does not select one scalar per example."""
+
+
+class ModelError(IntegradError, TypeError):
+    """The model is not differentiable torch code, or does not fit the call."""
+
+
+class LayerError(IntegradError, ValueError):
+    """A layer given with ``layer=`` cannot be attributed."""
+
+
+class IntegradWarning(UserWarning):
+    """Something was changed or approximated on the user's behalf."""
+
+
+def integer_input_message(name: str, dtype: object) -> str:
+    """Message for token ids (or any integer tensor) given as an attributed input."""
+    return (
+        f"input {name} has dtype {dtype}: integer values such as token ids are categories and "
+        "cannot be interpolated between a baseline and the input. Attribute at the embedding "
+        "layer instead, e.g. attribute(model, inputs, layer=model.get_input_embeddings()), or "
+        "use integrad.explain() for text models, which does this for you."
+    )

@@ -1,0 +1,46 @@
+"""Small models built in-process, shared by the tests."""
+
+import pytest
+import torch
+from torch import nn
+
+
+class EmbeddingMLP(nn.Module):
+    """Token ids -> embeddings -> mean over positions -> MLP -> 3 logits."""
+
+    def __init__(self, vocab: int = 20, dim: int = 8) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, 16), nn.Tanh(), nn.Linear(16, 3))
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None):
+        h = self.embedding(input_ids)
+        if attention_mask is not None:
+            h = h * attention_mask[..., None]
+        return self.mlp(h.mean(1))
+
+
+@pytest.fixture
+def mlp():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 3)).double()
+
+
+@pytest.fixture
+def cnn():
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(4, 4, 3, padding=1),
+        nn.Softplus(),
+        nn.AdaptiveAvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16, 5),
+    )
+
+
+@pytest.fixture
+def embedding_mlp():
+    torch.manual_seed(0)
+    return EmbeddingMLP()
