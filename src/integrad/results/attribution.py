@@ -1,40 +1,13 @@
-"""Result objects: frozen dataclasses that carry attributions and how they were made."""
+"""The core engine's result."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import torch
 
-
-def jsonable(value: Any) -> Any:
-    """Tensors and arrays become nested lists; containers are converted recursively."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().tolist()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return value
-
-
-class ResultMixin:
-    """``to_dict`` and ``to_json`` for every result dataclass, defined once."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """Every field as plain Python data (tensors become lists)."""
-        return {f.name: jsonable(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
-
-    def to_json(self, **kwargs: Any) -> str:
-        """``to_dict()`` as a JSON string; keyword arguments go to ``json.dumps``."""
-        return json.dumps(self.to_dict(), **kwargs)
+from integrad.results.base import ResultMixin
 
 
 @dataclass(frozen=True)

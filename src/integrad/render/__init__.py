@@ -1,0 +1,1 @@
+"""Turning results into something a person reads: HTML, terminal text and plots."""

@@ -1,0 +1,6 @@
+"""Result objects: frozen dataclasses that carry attributions and how they were made."""
+
+from integrad.results.attribution import Attribution
+from integrad.results.base import ResultMixin, jsonable
+
+__all__ = ["Attribution", "ResultMixin", "jsonable"]
