@@ -1,6 +1,6 @@
 """integrad: Integrated Gradients that are correct by default, accurate, and fast."""
 
-from integrad.core import attribute, list_rules, register_rule
+from integrad.core import Noise, attribute, list_rules, register_rule
 from integrad.errors import (
     BaselineError,
     InputError,
@@ -22,6 +22,7 @@ __all__ = [
     "IntegradWarning",
     "LayerError",
     "ModelError",
+    "Noise",
     "TargetError",
     "attribute",
     "list_rules",

@@ -46,35 +46,67 @@ def select_output(raw: Any) -> torch.Tensor:
     )
 
 
+class PerExample:
+    """A callable target that also receives the example index of each row.
+
+    ``fn(output, example)`` gets the (scored) output of a chunk of rows and the index of
+    the example each row belongs to, shape (rows,), and returns (rows,) or (rows, K).
+    Use it when the scalar depends on per-example data (the position of a generated token
+    in a padded batch, say).
+
+    Example:
+        >>> positions = torch.tensor([3, 5])
+        >>> target = PerExample(lambda out, ex: out[torch.arange(len(ex)), positions[ex], 0])
+    """
+
+    def __init__(self, fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
+        self.fn = fn
+
+    def __call__(self, output: torch.Tensor, example: torch.Tensor) -> torch.Tensor:
+        return self.fn(output, example)
+
+
 @dataclass(frozen=True)
 class ResolvedTarget:
-    """A target fixed at the input: applies the score, then picks one scalar per row.
+    """A target fixed at the input: applies the score, then picks K scalars per row.
 
     Attributes:
-        index: The class index per example, shape (batch,), or None for scalar outputs and
+        index: Class indices per example, shape (batch, K), or None for scalar outputs and
             callables.
         score: The name of the score transform.
+        n_targets: K, the number of scalars attributed per example (they share forwards).
+        multi: Whether the user asked for several targets per example (results then keep
+            a K dimension after the batch).
     """
 
     index: torch.Tensor | None
     score: str
-    fn: Callable[[torch.Tensor], torch.Tensor] | None = None
+    n_targets: int = 1
+    multi: bool = False
+    fn: Callable[..., torch.Tensor] | None = None
 
     def __call__(self, output: torch.Tensor, example: torch.Tensor) -> torch.Tensor:
-        """Scalars for a chunk of rows: ``output`` (rows, ...), ``example`` (rows,) indices."""
+        """Scalars for a chunk of rows, (rows, K): ``output`` (rows, ...), ``example`` (rows,)."""
         scored = SCORES[self.score](output)
+        rows = output.shape[0]
         if self.fn is not None:
-            values = self.fn(scored)
-            if not isinstance(values, torch.Tensor) or values.shape != (output.shape[0],):
-                got = tuple(values.shape) if isinstance(values, torch.Tensor) else type(values)
-                raise TargetError(
-                    f"a callable target must return one scalar per example, shape "
-                    f"({output.shape[0]},); it returned {got}"
-                )
-            return values
+            return _call_fn(self.fn, scored, example).reshape(rows, -1)
         if self.index is None:
-            return scored.reshape(output.shape[0])
-        return scored.reshape(output.shape[0], -1).gather(1, self.index[example, None]).squeeze(1)
+            return scored.reshape(rows, 1)
+        return scored.reshape(rows, -1).gather(1, self.index[example])
+
+    def repeated(self, source: torch.Tensor) -> ResolvedTarget:
+        """The same target for an expanded batch whose example ``i`` copies ``source[i]``."""
+        fn = self.fn
+        if isinstance(fn, PerExample):
+            inner = fn.fn
+            fn = PerExample(lambda output, example: inner(output, source[example]))
+        index = None if self.index is None else self.index[source]
+        return ResolvedTarget(index, self.score, self.n_targets, self.multi, fn)
+
+    def squeeze(self, value: torch.Tensor) -> torch.Tensor:
+        """Drop the K dimension (dim 1) unless several targets were asked for."""
+        return value if self.multi else value.squeeze(1)
 
 
 def resolve_target(
@@ -84,8 +116,11 @@ def resolve_target(
 
     Args:
         target: None (the model returns one scalar per example), an int class index, one
-            index per example (list or 1-D tensor), ``"predicted"`` (argmax at the input), or a
-            callable mapping the (scored) output to one scalar per example.
+            index per example (list or 1-D tensor), several per example (a (batch, K)
+            tensor or nested list: K attributions sharing every forward pass),
+            ``"predicted"`` (argmax at the input), or a callable mapping the (scored) output
+            to (batch,) or (batch, K) scalars (wrap it in :class:`PerExample` to receive the
+            example indices too).
         output: The model output at the inputs, shape (batch,) or (batch, classes).
         score: ``"logit"``, ``"probability"`` or ``"log_prob"``.
     """
@@ -93,7 +128,10 @@ def resolve_target(
         raise TargetError(f"unknown score {score!r}; choose one of {', '.join(SCORES)}")
     batch = output.shape[0]
     if callable(target) and not isinstance(target, torch.Tensor):
-        return ResolvedTarget(index=None, score=score, fn=target)
+        examples = torch.arange(batch, device=output.device)
+        values = _call_fn(target, SCORES[score](output), examples)
+        multi = values.dim() == 2
+        return ResolvedTarget(None, score, values.shape[1] if multi else 1, multi, target)
     n_out = output[0].numel() if output.dim() > 0 and batch > 0 else 1
     flat = output.reshape(batch, -1)
     if target is None:
@@ -115,10 +153,10 @@ def resolve_target(
         index = torch.full((batch,), target, dtype=torch.long, device=output.device)
     else:
         index = torch.as_tensor(target, device=output.device)
-        if index.dim() != 1 or index.shape[0] != batch or index.is_floating_point():
+        if index.dim() not in (1, 2) or index.shape[0] != batch or index.is_floating_point():
             raise TargetError(
-                f"target must be an int or one int per example ({batch} here); got "
-                f"{tuple(index.shape)} {index.dtype}"
+                f"target must be an int, one int per example ({batch} here) or a ({batch}, K) "
+                f"table of ints; got {tuple(index.shape)} {index.dtype}"
             )
         index = index.long()
     bad = (index < 0) | (index >= n_out)
@@ -127,4 +165,25 @@ def resolve_target(
             f"target {index[bad][0].item()} is out of range: the model returns {n_out} outputs "
             f"per example, so valid targets are 0..{n_out - 1}"
         )
-    return ResolvedTarget(index=index, score=score)
+    multi = index.dim() == 2
+    index = index if multi else index[:, None]
+    return ResolvedTarget(index=index, score=score, n_targets=index.shape[1], multi=multi)
+
+
+def _call_fn(
+    fn: Callable[..., torch.Tensor], scored: torch.Tensor, example: torch.Tensor
+) -> torch.Tensor:
+    """Call a callable target and check it gave (rows,) or (rows, K) scalars."""
+    values = fn(scored, example) if isinstance(fn, PerExample) else fn(scored)
+    rows = scored.shape[0]
+    if (
+        not isinstance(values, torch.Tensor)
+        or values.dim() not in (1, 2)
+        or values.shape[0] != rows
+    ):
+        got = tuple(values.shape) if isinstance(values, torch.Tensor) else type(values).__name__
+        raise TargetError(
+            f"a callable target must return one scalar per example, shape ({rows},), or K per "
+            f"example, shape ({rows}, K); it returned {got}"
+        )
+    return values

@@ -45,8 +45,12 @@ def test_target_out_of_range(mlp):
 
 
 def test_callable_target_must_return_one_scalar_per_example(mlp):
-    with pytest.raises(integrad.TargetError, match=r"one scalar per example, shape \(2,\)"):
-        integrad.attribute(mlp, torch.zeros(2, 5, dtype=torch.float64), target=lambda out: out)
+    x = torch.zeros(2, 5, dtype=torch.float64)
+    expected = r"one scalar per example, shape \(2,\), or K per example, shape \(2, K\)"
+    with pytest.raises(integrad.TargetError, match=expected + r"; it returned \(1,\)"):
+        integrad.attribute(mlp, x, target=lambda out: out[:1, 0])
+    with pytest.raises(integrad.TargetError, match=expected + r"; it returned \(2, 3, 1\)"):
+        integrad.attribute(mlp, x, target=lambda out: out[..., None])
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])

@@ -126,12 +126,12 @@ class Integrand:
             dtype: Accumulation dtype.
 
         Returns:
-            One tensor per point, (n_groups, n_weights, *shape).
+            One tensor per point, (n_groups, n_weights, K, *shape) for K targets.
         """
-        n_weights = weights.shape[1]
+        n_weights, k = weights.shape[1], self.target.n_targets
         sums = [
             torch.zeros(
-                (n_groups, n_weights, *p.start.shape[1:]), dtype=dtype, device=p.start.device
+                (n_groups, n_weights, k, *p.start.shape[1:]), dtype=dtype, device=p.start.device
             )
             for p in self.points
         ]
@@ -140,13 +140,13 @@ class Integrand:
             scores, leaves = self._scores(example[sl], alpha[sl], grad=True)
             if not scores.requires_grad:
                 raise ModelError(_not_differentiable("the output does not require grad"))
-            grads = torch.autograd.grad(scores.sum(), leaves, allow_unused=True)
+            grads = _per_target_gradients(scores, leaves)
             w = weights[sl].to(dtype)
             for total, g, leaf in zip(sums, grads, leaves, strict=True):
                 if g is None:  # this input does not influence the output: zero gradient
                     continue
-                shape = w.shape + (1,) * (leaf.dim() - 1)
-                # (chunk, n_weights, *shape) folded into (n_groups, n_weights, *shape)
+                shape = w.shape + (1,) * leaf.dim()
+                # (chunk, n_weights, K, *shape) folded into (n_groups, n_weights, K, *shape)
                 total.index_add_(0, group[sl], g.to(dtype).unsqueeze(1) * w.view(shape))
         return sums
 
@@ -165,6 +165,25 @@ class Integrand:
             scores, leaves = self._scores(example, alpha, grad=True)
         del scores, leaves
         return sum(storages.values())
+
+
+def _per_target_gradients(
+    scores: torch.Tensor, leaves: list[torch.Tensor]
+) -> list[torch.Tensor | None]:
+    """Gradients of each of K scores per row: (rows, K, *shape) per leaf.
+
+    Rows are independent, so the gradient of the sum over rows gives every row's own
+    gradient. K targets share the forward pass; each needs its own backward.
+    """
+    k = scores.shape[1]
+    per_target = [
+        torch.autograd.grad(scores[:, j].sum(), leaves, allow_unused=True, retain_graph=j < k - 1)
+        for j in range(k)
+    ]
+    return [
+        None if grads[0] is None else torch.stack(grads, dim=1)
+        for grads in zip(*per_target, strict=True)
+    ]
 
 
 def _rows(value: Any, example: torch.Tensor, batch: int) -> Any:

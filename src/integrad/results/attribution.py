@@ -27,6 +27,8 @@ class Attribution(ResultMixin):
         score: ``"logit"``, ``"probability"`` or ``"log_prob"``.
         error_estimate: Estimated relative L2 error of each example's attributions (adaptive
             integration), or None.
+        std: With ``noise=``, the per-feature standard deviation of the attributions across
+            the noisy samples (same structure as ``attributions``); otherwise None.
     """
 
     attributions: Any
@@ -39,3 +41,4 @@ class Attribution(ResultMixin):
     n_steps: int | None
     score: str = "logit"
     error_estimate: torch.Tensor | None = None
+    std: Any = None
