@@ -4,6 +4,10 @@ import pytest
 import torch
 from torch import nn
 
+# The test models are tiny: one thread avoids thread start-up costs that dominate them, and
+# keeps the suite quick when the machine is busy.
+torch.set_num_threads(1)
+
 
 class EmbeddingMLP(nn.Module):
     """Token ids -> embeddings -> mean over positions -> MLP -> 3 logits."""

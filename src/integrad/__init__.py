@@ -1,5 +1,6 @@
 """integrad: Integrated Gradients that are correct by default, accurate, and fast."""
 
+from integrad.adapters.text import explain
 from integrad.core import Noise, attribute, list_rules, register_rule
 from integrad.errors import (
     BaselineError,
@@ -10,7 +11,11 @@ from integrad.errors import (
     ModelError,
     TargetError,
 )
-from integrad.results import Attribution
+from integrad.results import (
+    Attribution,
+    TextExplanation,
+    TextExplanations,
+)
 
 __version__ = "0.1.0"
 
@@ -24,7 +29,10 @@ __all__ = [
     "ModelError",
     "Noise",
     "TargetError",
+    "TextExplanation",
+    "TextExplanations",
     "attribute",
+    "explain",
     "list_rules",
     "register_rule",
 ]

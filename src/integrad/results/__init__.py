@@ -2,5 +2,12 @@
 
 from integrad.results.attribution import Attribution
 from integrad.results.base import ResultMixin, jsonable
+from integrad.results.text import TextExplanation, TextExplanations
 
-__all__ = ["Attribution", "ResultMixin", "jsonable"]
+__all__ = [
+    "Attribution",
+    "ResultMixin",
+    "TextExplanation",
+    "TextExplanations",
+    "jsonable",
+]

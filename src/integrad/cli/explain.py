@@ -1,0 +1,175 @@
+"""``integrad explain``: which words pushed a text classifier's prediction which way.
+
+Examples::
+
+    integrad explain "I love you, but I also kind of dislike you"
+    integrad explain "Great food" --model ./my-classifier --target POSITIVE --html out.html
+    integrad explain --file reviews.txt --json > scores.json
+    cat reviews.txt | integrad explain
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from integrad.adapters.text import explain
+from integrad.errors import InputError
+from integrad.results.text import TextExplanation, TextExplanations
+
+#: More texts than this get a progress bar on standard error.
+PROGRESS_FROM = 3
+
+_EPILOG = """examples:
+  integrad explain "I love you, but I also kind of dislike you"
+  integrad explain "Great food" --model ./my-classifier --target POSITIVE --html out.html
+  integrad explain --file reviews.txt --json > scores.json
+  cat reviews.txt | integrad explain
+
+Without --model, the bundled default sentiment model is used
+(pip install "integrad[default-model]")."""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Adds ``explain`` and its options to the ``integrad`` parser."""
+    p = subparsers.add_parser(
+        "explain",
+        help="explain a text classifier's prediction word by word",
+        description="Explain a text classifier's prediction with Integrated Gradients: each "
+        "word is colored by how much it pushed the score toward (green) or against (red) "
+        "the target class.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "text",
+        nargs="*",
+        help="the text to explain (several words are joined by spaces); '-' or none with "
+        "piped input reads texts from standard input, one per line",
+    )
+    p.add_argument("-f", "--file", help="read texts from FILE, one per line ('-': stdin)")
+    p.add_argument("-m", "--model", help="model name or folder (default: bundled model)")
+    p.add_argument("--tokenizer", help="tokenizer name or folder (default: the model's)")
+    p.add_argument("-t", "--target", help="label name or class index (default: predicted)")
+    p.add_argument("-n", "--steps", type=int, default=50, help="points on the path (50)")
+    p.add_argument("--method", default="gausslegendre", help="integration rule, or adaptive")
+    p.add_argument("--tol", type=float, help="relative error target for --method adaptive")
+    p.add_argument(
+        "--baseline", default="pad", help="pad, mask, unk, zero, or a baseline text (pad)"
+    )
+    p.add_argument(
+        "--score",
+        default="logit",
+        choices=["logit", "probability", "log_prob"],
+        help="what is attributed (logit)",
+    )
+    p.add_argument("--max-length", type=int, help="truncate texts to this many tokens")
+    p.add_argument("--batch", type=int, default=32, help="texts per batch (32)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--html", metavar="FILE", help="write an HTML page of the results")
+    p.add_argument("--png", metavar="FILE", help="write a bar chart of the word scores")
+    p.add_argument("--trust-remote-code", action="store_true", help="allow checkpoint code")
+    p.add_argument("--offline", action="store_true", help="never download; local files only")
+    p.set_defaults(run=run)
+
+
+def read_texts(args: argparse.Namespace, stdin: TextIO) -> list[str]:
+    """The texts to explain from the arguments, a file or standard input."""
+    if args.file is not None and args.text:
+        raise InputError("give the text as an argument or with --file, not both")
+    if args.file is not None:
+        source = stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+    elif args.text and args.text != ["-"]:
+        return [" ".join(args.text)]
+    elif args.text == ["-"] or not stdin.isatty():
+        source = stdin.read()
+    else:
+        raise InputError(
+            'no text to explain: give one, e.g. integrad explain "I love this", or pass '
+            "--file FILE, or pipe texts in, one per line"
+        )
+    lines = source.splitlines()
+    texts = [line for line in lines if line.strip()]
+    if not texts:
+        raise InputError("the input has no text to explain (it is empty or only blank lines)")
+    if len(texts) < len(lines):
+        print(f"integrad: skipped {len(lines) - len(texts)} blank line(s)", file=sys.stderr)
+    return texts
+
+
+def _target(value: str | None) -> str | int | None:
+    if value is None:
+        return None
+    return int(value) if value.lstrip("-").isdigit() else value
+
+
+def run(args: argparse.Namespace) -> int:
+    """Explains the texts and prints, or writes, the results."""
+    texts = read_texts(args, sys.stdin)
+    err = Console(stderr=True)
+    _quiet_transformers()
+    options: dict[str, Any] = {
+        "tokenizer": args.tokenizer,
+        "target": _target(args.target),
+        "baseline": args.baseline,
+        "score": args.score,
+        "method": args.method,
+        "n_steps": args.steps,
+        "max_length": args.max_length,
+        "texts_per_batch": args.batch,
+        "trust_remote_code": args.trust_remote_code,
+        "local_files_only": args.offline,
+    }
+    if args.tol is not None:
+        options["tol"] = args.tol
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if len(texts) > PROGRESS_FROM:
+            columns = (TextColumn("explaining"), BarColumn(), MofNCompleteColumn())
+            with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
+                task = bar.add_task("explain", total=len(texts))
+                result = explain(
+                    args.model,
+                    texts,
+                    progress=lambda done, _: bar.update(task, completed=done),
+                    **options,
+                )
+        else:
+            result = explain(args.model, texts if len(texts) > 1 else texts[0], **options)
+    for message in dict.fromkeys(str(w.message) for w in caught):  # each once, in order
+        err.print(f"integrad: warning: {message}", markup=False, highlight=False)
+    _output(result, args, err)
+    return 0
+
+
+def _quiet_transformers() -> None:
+    """No weight-loading progress bars from transformers: the command has its own output."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
+def _output(
+    result: TextExplanation | TextExplanations, args: argparse.Namespace, err: Console
+) -> None:
+    many = isinstance(result, TextExplanations)
+    if args.json:
+        data = [e.to_dict() for e in result] if many else result.to_dict()
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        Console(highlight=False).print(result)
+    if args.html:
+        result.save_html(args.html, title="integrad explain")
+        err.print(f"wrote {args.html}", markup=False, highlight=False)
+    if args.png:
+        figure = result.plot()
+        figure.savefig(args.png, dpi=150)
+        err.print(f"wrote {args.png}", markup=False, highlight=False)
