@@ -40,6 +40,27 @@ def default_model():
     return load_default_model()
 
 
+def encode(tokenizer, texts: list[str], max_length: int | None = None) -> dict[str, torch.Tensor]:
+    """Padded ids, attention mask, and the pad baseline ([CLS] [PAD] ... [SEP]) of ``texts``."""
+    enc = tokenizer(
+        texts,
+        return_tensors="pt",
+        padding=True,
+        truncation=max_length is not None,
+        max_length=max_length,
+    )
+    ids, mask = enc["input_ids"], enc["attention_mask"]
+    special = torch.tensor(
+        [
+            tokenizer.get_special_tokens_mask(r, already_has_special_tokens=True)
+            for r in ids.tolist()
+        ]
+    ).bool()
+    keep = special | (mask == 0)
+    base = torch.where(keep, ids, torch.full_like(ids, tokenizer.pad_token_id))
+    return {"input_ids": ids, "attention_mask": mask, "baseline": base}
+
+
 def interleaved(contenders: dict[str, Callable[[], object]], repeats: int = 3) -> dict[str, float]:
     """Median wall time of each contender, running them in turn ``repeats`` times."""
     times: dict[str, list[float]] = {name: [] for name in contenders}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 
 import torch
-from _common import default_model, heldout_sentences, interleaved, machine
+from _common import default_model, encode, heldout_sentences, interleaved, machine
 from captum.attr import LayerIntegratedGradients
 
 import integrad
@@ -27,15 +27,8 @@ def main() -> None:
 
     model, tokenizer = default_model()
     texts = heldout_sentences(args.texts)
-    enc = tokenizer(texts, return_tensors="pt", padding=True)
-    ids, mask = enc["input_ids"], enc["attention_mask"]
-    special = torch.tensor(
-        [
-            tokenizer.get_special_tokens_mask(row, already_has_special_tokens=True)
-            for row in ids.tolist()
-        ]
-    ).bool()
-    base = torch.where(special | (mask == 0), ids, torch.full_like(ids, tokenizer.pad_token_id))
+    enc = encode(tokenizer, texts)
+    ids, mask, base = enc["input_ids"], enc["attention_mask"], enc["baseline"]
     with torch.no_grad():
         target = model(input_ids=ids, attention_mask=mask).logits.argmax(-1)
     embeddings = model.get_input_embeddings()
