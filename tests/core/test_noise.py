@@ -27,6 +27,13 @@ def test_same_seed_same_result_other_seed_other_result(mlp):
     assert a.delta.abs().max() < 1e-10
 
 
+def test_targets_are_reported_per_example(mlp):
+    x = torch.randn(3, 5, dtype=torch.float64)
+    res = integrad.attribute(mlp, x, target=[1, 2, 0], noise=integrad.Noise(n_samples=4, level=0.1))
+    assert res.target.tolist() == [1, 2, 0]
+    assert res.attributions.shape == (3, 5) and res.output.shape == (3,)
+
+
 def test_kinds_agree_with_their_definitions(mlp):
     x = torch.randn(1, 5, dtype=torch.float64)
     noise = {"n_samples": 5, "level": 0.3, "seed": 0}

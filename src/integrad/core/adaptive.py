@@ -49,6 +49,10 @@ def kronrod_rule() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 NODES, W_KRONROD, W_GAUSS = kronrod_rule()
+# Safety factor on the power-1.5 error model: on the default text model (8 real tweets, tol
+# from 3e-2 to 1e-4) the true error came within 2.1 times the unscaled estimate; 3 keeps
+# the estimate above the error with margin (benchmarks/bench_suite.py measures how often).
+ERROR_SAFETY = 3.0
 EVALS_PER_INTERVAL = len(NODES)
 
 
@@ -103,7 +107,7 @@ def integrate_adaptive(
     live = torch.ones(lo.shape[0], dtype=torch.bool, device=device)  # not yet split
     stopped_early = torch.zeros(batch, dtype=torch.bool, device=device)
     while True:
-        attr_norm, err_total, err_norm = _norms(kron, err, owner, live, batch)
+        attr_norm, err_total, err_norm = _norms(kron, err, owner, live, hi - lo, batch)
         budget = tol * attr_norm
         unfinished = (err_total > budget) & ~stopped_early
         # An interval is split when its error exceeds its length's share of the budget.
@@ -133,7 +137,7 @@ def integrate_adaptive(
         err = [torch.cat([a, b]) for a, b in zip(err, e_new, strict=True)]
         live = torch.cat([live, torch.ones(new_owner.shape[0], dtype=torch.bool, device=device)])
         n_evals.index_add_(0, new_owner, torch.full_like(new_owner, EVALS_PER_INTERVAL))
-    attr_norm, err_total, _ = _norms(kron, err, owner, live, batch)
+    attr_norm, err_total, _ = _norms(kron, err, owner, live, hi - lo, batch)
     if stopped_early.any():
         worst = (err_total / attr_norm.clamp_min(1e-300)).max().item()
         warnings.warn(
@@ -183,23 +187,33 @@ def _norms(
     err: list[torch.Tensor],
     owner: torch.Tensor,
     live: torch.Tensor,
+    width: torch.Tensor,
     batch: int,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per example: attribution L2 norm and total error norm; per interval: its error norm.
+    """Per example: attribution L2 norm and estimated error norm; per interval: its error norm.
 
-    The error vectors of an example's intervals add up elementwise (a bound on the error of
-    the sum), and the L2 norm of that sum is compared with the attribution's norm.
+    |Kronrod - Gauss| is the error of the 7-point Gauss result; the 15-point Kronrod result
+    that is returned is far more accurate. For smooth integrands the Kronrod error goes as
+    the Gauss error to the power 1.5 (the scaling QUADPACK uses too), measured relative to
+    the interval's share of the attribution norm, so each interval's error vector is scaled
+    by ERROR_SAFETY * sqrt(its relative Gauss error), capped at 1. The scaled error vectors of an
+    example's intervals add up elementwise, and the L2 norm of that sum is the estimate.
     """
-    attr_sq = torch.zeros(batch, dtype=kron[0].dtype, device=owner.device)
-    err_sq = torch.zeros_like(attr_sq)
-    interval_sq = torch.zeros(owner.shape[0], dtype=kron[0].dtype, device=owner.device)
+    dtype, device = kron[0].dtype, owner.device
+    attr_sq = torch.zeros(batch, dtype=dtype, device=device)
+    raw_sq = torch.zeros(owner.shape[0], dtype=dtype, device=device)
     for k, e in zip(kron, err, strict=True):
-        flat_k = k.reshape(k.shape[0], -1)
-        flat_e = e.reshape(e.shape[0], -1) * live[:, None]
-        total_k = torch.zeros((batch, flat_k.shape[1]), dtype=k.dtype, device=k.device)
-        total_k.index_add_(0, owner[live], flat_k[live])
-        total_e = torch.zeros_like(total_k).index_add_(0, owner, flat_e)
+        total_k = torch.zeros((batch, k[0].numel()), dtype=dtype, device=device)
+        total_k.index_add_(0, owner[live], k[live].reshape(int(live.sum()), -1))
         attr_sq += total_k.pow(2).sum(1)
-        err_sq += total_e.pow(2).sum(1)
-        interval_sq += flat_e.pow(2).sum(1)
-    return attr_sq.sqrt(), err_sq.sqrt(), interval_sq.sqrt()
+        raw_sq += e.reshape(e.shape[0], -1).pow(2).sum(1)
+    attr_norm, raw = attr_sq.sqrt(), raw_sq.sqrt() * live
+    share = attr_norm[owner] * width
+    relative = (raw / share.clamp_min(1e-300)).sqrt()
+    factor = torch.where(share > 0, (ERROR_SAFETY * relative).clamp(max=1.0), 1.0)
+    err_sq = torch.zeros_like(attr_sq)
+    for e in err:
+        scaled = e.reshape(e.shape[0], -1) * (factor * live)[:, None]
+        total_e = torch.zeros((batch, scaled.shape[1]), dtype=dtype, device=device)
+        err_sq += total_e.index_add_(0, owner, scaled).pow(2).sum(1)
+    return attr_norm, err_sq.sqrt(), raw * factor

@@ -121,7 +121,7 @@ def attribute(
             out_x = select_output(first_call(forward, structure, flat, kwargs))
         if taps.layers:
             taps.check_all_called()
-        resolved = resolve_target(target, out_x, score)
+        resolved = chosen = resolve_target(target, out_x, score)
         points = build_points(
             forward, structure, flat, bases, kwargs, layers, taps, layer_baselines
         )
@@ -173,7 +173,7 @@ def attribute(
         n_evals=n_evals.cpu(),
         output=resolved.squeeze(f_x),
         baseline_output=resolved.squeeze(f_base),
-        target=None if resolved.index is None else resolved.squeeze(resolved.index[:batch]),
+        target=None if chosen.index is None else chosen.squeeze(chosen.index),
         method=method,
         n_steps=None if adaptive else n_steps,
         score=score,
