@@ -1,5 +1,9 @@
 """integrad: Integrated Gradients that are correct by default, accurate, and fast."""
 
+from integrad.adapters.baselines import list_baselines, register_baseline
+from integrad.adapters.image import explain_image
+from integrad.adapters.multimodal import explain_multimodal
+from integrad.adapters.tabular import explain_tabular
 from integrad.adapters.text import explain
 from integrad.core import Noise, attribute, list_rules, register_rule
 from integrad.errors import (
@@ -13,6 +17,9 @@ from integrad.errors import (
 )
 from integrad.results import (
     Attribution,
+    ImageExplanation,
+    MultimodalExplanation,
+    TabularExplanation,
     TextExplanation,
     TextExplanations,
 )
@@ -22,17 +29,25 @@ __version__ = "0.1.0"
 __all__ = [
     "Attribution",
     "BaselineError",
+    "ImageExplanation",
     "InputError",
     "IntegradError",
     "IntegradWarning",
     "LayerError",
     "ModelError",
+    "MultimodalExplanation",
     "Noise",
+    "TabularExplanation",
     "TargetError",
     "TextExplanation",
     "TextExplanations",
     "attribute",
     "explain",
+    "explain_image",
+    "explain_multimodal",
+    "explain_tabular",
+    "list_baselines",
     "list_rules",
+    "register_baseline",
     "register_rule",
 ]

@@ -2,11 +2,18 @@
 
 from integrad.results.attribution import Attribution
 from integrad.results.base import ResultMixin, jsonable
+from integrad.results.image import ImageExplanation
+from integrad.results.multimodal import FeatureScore, MultimodalExplanation
+from integrad.results.tabular import TabularExplanation
 from integrad.results.text import TextExplanation, TextExplanations
 
 __all__ = [
     "Attribution",
+    "FeatureScore",
+    "ImageExplanation",
+    "MultimodalExplanation",
     "ResultMixin",
+    "TabularExplanation",
     "TextExplanation",
     "TextExplanations",
     "jsonable",
