@@ -1,5 +1,9 @@
 """Small models built in-process, shared by the tests."""
 
+import importlib.util
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
@@ -48,3 +52,14 @@ def cnn():
 def embedding_mlp():
     torch.manual_seed(0)
     return EmbeddingMLP()
+
+
+@pytest.fixture(scope="session")
+def examples_train():
+    """examples/_train.py, which builds and trains the examples' small real models."""
+    path = Path(__file__).resolve().parents[1] / "examples" / "_train.py"
+    spec = importlib.util.spec_from_file_location("_train", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["_train"] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module

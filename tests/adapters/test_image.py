@@ -1,9 +1,5 @@
 """explain_image: inputs, every baseline kind, averaging, Blur IG, noise and errors."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
@@ -12,17 +8,6 @@ from PIL import Image
 import integrad
 from integrad.core.blur_path import gaussian_blur
 from integrad.errors import BaselineError, InputError, IntegradError, TargetError
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-def load_examples_module():
-    """examples/_train.py, which holds the examples' model builders."""
-    spec = importlib.util.spec_from_file_location("_train", EXAMPLES / "_train.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["_train"] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(autouse=True)
@@ -255,9 +240,8 @@ def test_several_targets_per_image_are_refused(cnn, images):
         integrad.explain_image(cnn, images, target=lambda out: out[:, :2])
 
 
-def test_trained_digits_cnn_looks_at_the_strokes():
-    train = load_examples_module()
-    model, images, labels = train.train_digits(epochs=1)
+def test_trained_digits_cnn_looks_at_the_strokes(examples_train):
+    model, images, labels = examples_train.train_digits(epochs=1)
     with torch.no_grad():
         assert (model(images).argmax(1) == labels).float().mean() > 0.8  # a real classifier
     batch = images[:6]

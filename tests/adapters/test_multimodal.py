@@ -1,9 +1,5 @@
 """explain_multimodal: one pass over text, numbers and categories, complete across all."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 from torch import nn
@@ -11,25 +7,12 @@ from torch import nn
 import integrad
 from integrad.errors import InputError, LayerError
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MODALITIES = {"input_ids": "text", "numbers": "numbers", "categories": "categories"}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
-def train():
-    spec = importlib.util.spec_from_file_location("_train", EXAMPLES / "_train.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["_train"] = module
-    spec.loader.exec_module(module)
-    return module
+def train(examples_train):
+    return examples_train
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,5 @@
 """explain_tabular: frames in and out, baselines, categorical embeddings, noise and errors."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,25 +9,11 @@ from torch import nn
 import integrad
 from integrad.errors import BaselineError, InputError, IntegradError
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.fixture(scope="module")
-def cancer():
+def cancer(examples_train):
     """The breast-cancer MLP of the examples, briefly trained (30 named columns)."""
-    spec = importlib.util.spec_from_file_location("_train", EXAMPLES / "_train.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["_train"] = module
-    spec.loader.exec_module(module)
-    table = module.train_breast_cancer(epochs=3)
+    table = examples_train.train_breast_cancer(epochs=3)
     table.model.requires_grad_(False)  # the tests call it directly; no weight gradients
     return table
 

@@ -15,14 +15,6 @@ from integrad.errors import InputError
 LABELS = ["<b>cat</b>", "dog", "fox"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def model():
     torch.manual_seed(0)

@@ -15,14 +15,6 @@ from integrad.errors import InputError
 NAMES = ["age", "<i>income</i>", "debt", "score", "tenure"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def explanation():
     torch.manual_seed(0)
