@@ -1,6 +1,7 @@
 """integrad: Integrated Gradients that are correct by default, accurate, and fast."""
 
 from integrad.adapters.baselines import list_baselines, register_baseline
+from integrad.adapters.generation import explain_generation
 from integrad.adapters.image import explain_image
 from integrad.adapters.multimodal import explain_multimodal
 from integrad.adapters.tabular import explain_tabular
@@ -17,6 +18,8 @@ from integrad.errors import (
 )
 from integrad.results import (
     Attribution,
+    GenerationExplanation,
+    GenerationExplanations,
     ImageExplanation,
     MultimodalExplanation,
     TabularExplanation,
@@ -29,6 +32,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Attribution",
     "BaselineError",
+    "GenerationExplanation",
+    "GenerationExplanations",
     "ImageExplanation",
     "InputError",
     "IntegradError",
@@ -43,6 +48,7 @@ __all__ = [
     "TextExplanations",
     "attribute",
     "explain",
+    "explain_generation",
     "explain_image",
     "explain_multimodal",
     "explain_tabular",

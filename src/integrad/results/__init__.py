@@ -2,6 +2,7 @@
 
 from integrad.results.attribution import Attribution
 from integrad.results.base import ResultMixin, jsonable
+from integrad.results.generation import GenerationExplanation, GenerationExplanations
 from integrad.results.image import ImageExplanation
 from integrad.results.multimodal import FeatureScore, MultimodalExplanation
 from integrad.results.tabular import TabularExplanation
@@ -10,6 +11,8 @@ from integrad.results.text import TextExplanation, TextExplanations
 __all__ = [
     "Attribution",
     "FeatureScore",
+    "GenerationExplanation",
+    "GenerationExplanations",
     "ImageExplanation",
     "MultimodalExplanation",
     "ResultMixin",
