@@ -257,5 +257,7 @@ def test_trained_digits_cnn_looks_at_the_strokes(examples_train):
 
 
 def test_misspelled_options_are_refused(cnn, images):
-    with pytest.raises(IntegradError, match=r"unexpected option\(s\) \['baselines'\]; it passes"):
+    with pytest.raises(IntegradError, match=r"sets \['baselines'\] itself; use its own.*baseline="):
         integrad.explain_image(cnn, images, baselines="white")
+    with pytest.raises(IntegradError, match=r"unknown option\(s\) \['steps'\]; it passes"):
+        integrad.explain_image(cnn, images, steps=10)

@@ -361,7 +361,7 @@ def test_mean_of_a_single_row_needs_a_background(cancer, shop):
 
 
 def test_misspelled_options_are_refused(cancer):
-    with pytest.raises(IntegradError, match=r"explain_tabular\(\) got unexpected option\(s\)"):
+    with pytest.raises(IntegradError, match=r"explain_tabular\(\) got unknown option\(s\)"):
         integrad.explain_tabular(
             cancer.model, rows_of(cancer), transform=cancer.transform, layer_baseline=0.0
         )

@@ -13,10 +13,8 @@ BART) are handled in :mod:`integrad.adapters.seq2seq`.
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import is_dataclass
 from typing import Any
 
 from torch import nn
@@ -33,26 +31,15 @@ from integrad.adapters.generation_inputs import (
     prompts_of,
     score_name,
 )
-from integrad.adapters.loading import LoadedModel, ModelSpec, Task, load_model
+from integrad.adapters.loading import LoadedModel, ModelSpec, load_model
+from integrad.adapters.options import check_options, plain
 from integrad.adapters.token_model import check_vocab, input_embedding, max_length
-from integrad.core import attribute
 from integrad.errors import InputError, ModelError
 from integrad.results.generation import GenerationExplanation, GenerationExplanations
 
 # Arguments of integrad.attribute that explain_generation() sets itself.
 _SET_HERE = {"forward", "inputs", "baselines", "target", "layer", "forward_kwargs"}
 _SET_HERE |= {"layer_baselines", "score"}
-# Task.architecture_suffix goes to str.endswith, which also takes a tuple of endings.
-_CAUSAL = Task(
-    "AutoModelForCausalLM",
-    ("ForCausalLM", "LMHeadModel"),  # type: ignore[arg-type]
-    "a causal language model (AutoModelForCausalLM)",
-)
-_SEQ2SEQ = Task(
-    "AutoModelForSeq2SeqLM",
-    "ForConditionalGeneration",
-    "an encoder-decoder language model (AutoModelForSeq2SeqLM)",
-)
 
 
 def explain_generation(
@@ -197,44 +184,26 @@ def model_kind(model: nn.Module) -> str:
 def _load(model: ModelSpec, tokenizer: Any, trust: bool, local: bool) -> LoadedModel:
     """The model and tokenizer; names and folders load as causal or encoder-decoder LMs."""
     options = {"trust_remote_code": trust, "local_files_only": local}
-    task = _task_of_name(model, options) if isinstance(model, (str, os.PathLike)) else None
-    if task is None:  # objects, pipelines, and names that load_model must report as unknown
-        return load_model(model, tokenizer, task="causal-lm", **options)
-    from integrad.adapters import loading
-
-    # loading.TASKS knows causal LMs only as ...ForCausalLM (not GPT-2's ...LMHeadModel) and
-    # has no seq2seq entry, so these tasks are defined here and its helpers do the loading.
-    name = os.fspath(model)  # type: ignore[arg-type]
-    loaded = loading._from_name(name, task, options)
-    return LoadedModel(loaded, loading._tokenizer(tokenizer, name, options), name)
+    task = "causal-lm"
+    if isinstance(model, (str, os.PathLike)) and _is_encoder_decoder(model, options):
+        task = "seq2seq-lm"
+    return load_model(model, tokenizer, task=task, **options)
 
 
-def _task_of_name(name: str | os.PathLike, options: dict[str, Any]) -> Task | None:
+def _is_encoder_decoder(name: str | os.PathLike, options: dict[str, Any]) -> bool:
     from transformers import AutoConfig
 
     try:
         config = AutoConfig.from_pretrained(os.fspath(name), **options)
-    except (OSError, ValueError):
-        return None
-    return _SEQ2SEQ if getattr(config, "is_encoder_decoder", False) else _CAUSAL
+    except (OSError, ValueError):  # load_model reports names it cannot find
+        return False
+    return bool(getattr(config, "is_encoder_decoder", False))
 
 
 def _check_options(
     options: dict[str, Any], max_new_tokens: Any, per_batch: Any, include_generated: Any
 ) -> None:
-    clash = sorted(_SET_HERE & set(options))
-    if clash:
-        raise InputError(
-            f"explain_generation() sets {clash} itself; use its own arguments (target=, "
-            "baseline=, score=) or call integrad.attribute directly"
-        )
-    known = set(inspect.signature(attribute).parameters)
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise InputError(
-            f"unknown option(s) {unknown}: explain_generation() passes extra keywords to "
-            f"integrad.attribute, which takes {sorted(known - _SET_HERE)}"
-        )
+    check_options(options, "explain_generation", _SET_HERE)
     for name, value in (("max_new_tokens", max_new_tokens), ("prompts_per_batch", per_batch)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InputError(f"{name} must be a positive int; got {value!r}")
@@ -261,17 +230,6 @@ def _check_length(
                 f"prompt {i} has {len(p.ids)} tokens and {new} more would be generated, but the "
                 f"model reads at most {limit}; shorten the prompt or lower max_new_tokens"
             )
-
-
-def _plain(value: Any) -> Any:
-    """An option value as JSON-friendly data."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if is_dataclass(value) and not isinstance(value, type):
-        return {k: _plain(v) for k, v in vars(value).items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return repr(value)
 
 
 def _explanation(
@@ -312,5 +270,5 @@ def _explanation(
         baseline=setup.baseline_description,
         model_name=name,
         error_estimate=t.error_estimate,
-        options={k: _plain(v) for k, v in options.items()},
+        options={k: plain(v) for k, v in options.items()},
     )

@@ -29,14 +29,14 @@ class Task:
 
     Attributes:
         auto_class: Name of the transformers Auto class that loads the model.
-        architecture_suffix: A checkpoint's ``config.architectures`` entry ends with this when
-            the checkpoint was trained for the task.
+        architecture_suffix: A checkpoint's ``config.architectures`` entry ends with one of
+            these when the checkpoint was trained for the task.
         description: The task in words, for error messages.
         default: Loads the bundled default model for this task, or None if there is none.
     """
 
     auto_class: str
-    architecture_suffix: str
+    architecture_suffix: tuple[str, ...]
     description: str
     default: Callable[[], tuple[nn.Module, Any]] | None = None
 
@@ -50,11 +50,21 @@ def _load_default_classifier() -> tuple[nn.Module, Any]:
 TASKS: dict[str, Task] = {
     "sequence-classification": Task(
         "AutoModelForSequenceClassification",
-        "ForSequenceClassification",
+        ("ForSequenceClassification",),
         "a sequence classifier (AutoModelForSequenceClassification)",
         _load_default_classifier,
     ),
-    "causal-lm": Task("AutoModelForCausalLM", "ForCausalLM", "a causal language model"),
+    # GPT-2 style checkpoints name their causal LM class ...LMHeadModel.
+    "causal-lm": Task(
+        "AutoModelForCausalLM",
+        ("ForCausalLM", "LMHeadModel"),
+        "a causal language model (AutoModelForCausalLM)",
+    ),
+    "seq2seq-lm": Task(
+        "AutoModelForSeq2SeqLM",
+        ("ForConditionalGeneration",),
+        "an encoder-decoder language model (AutoModelForSeq2SeqLM)",
+    ),
 }
 
 DEFAULT_MODEL_NAME = "integrad default sentiment model (all-MiniLM-L6-v2 + linear head)"
@@ -205,7 +215,7 @@ def _from_name(name: str, spec: Task, options: dict[str, Any]) -> nn.Module:
             f"{name!r} is a {architectures[0]} checkpoint, not {spec.description}: loading it "
             "as one would add a randomly initialised head and explain noise. Use a checkpoint "
             f"fine-tuned for the task (its config.architectures ends with "
-            f"{spec.architecture_suffix})"
+            f"{' or '.join(spec.architecture_suffix)})"
         )
     auto_class = getattr(transformers, spec.auto_class)
     try:

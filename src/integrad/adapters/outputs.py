@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
 from torch import nn
 
+from integrad.adapters.options import check_options as shared_check
+from integrad.core.integrand import root_module as model_module
 from integrad.core.model_state import inference_state
-from integrad.errors import IntegradError, LayerError, TargetError
+from integrad.errors import LayerError, TargetError
 from integrad.targets import select_output
-
-
-def model_module(model: Callable[..., Any]) -> nn.Module | None:
-    """The module to put in eval mode for a call: the model itself, or a bound method's owner."""
-    if isinstance(model, nn.Module):
-        return model
-    owner = getattr(model, "__self__", None)
-    return owner if isinstance(owner, nn.Module) else None
 
 
 def forward_output(
@@ -148,13 +141,4 @@ _SET_HERE = {
 
 def check_options(options: Mapping[str, Any], function: str) -> None:
     """Refuse keyword arguments that :func:`integrad.attribute` would not take from us."""
-    from integrad.core.attribute import attribute
-
-    allowed = [p for p in inspect.signature(attribute).parameters if p not in _SET_HERE]
-    unknown = [name for name in options if name not in allowed]
-    if unknown:
-        raise IntegradError(
-            f"{function}() got unexpected option(s) {unknown}; it passes on only "
-            f"{', '.join(allowed)} to integrad.attribute (check the spelling, e.g. baseline= "
-            "rather than baselines=)"
-        )
+    shared_check(options, function, _SET_HERE)

@@ -9,16 +9,16 @@ call per bucket, and returned in the user's order.
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
 from integrad.adapters.loading import ModelSpec, load_model
+from integrad.adapters.options import check_options, plain
 from integrad.adapters.text_inputs import (
     Encoded,
     baseline_ids,
@@ -261,19 +261,7 @@ def _texts(text: Any, model: Any) -> tuple[list[str], bool]:
 
 
 def _check_options(options: dict[str, Any], texts_per_batch: int) -> None:
-    clash = sorted(_SET_BY_EXPLAIN & set(options))
-    if clash:
-        raise InputError(
-            f"explain() sets {clash} itself; use explain's own arguments (target=, baseline=, "
-            "method=, n_steps=, score=) or call integrad.attribute directly"
-        )
-    known = set(inspect.signature(attribute).parameters)
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise InputError(
-            f"unknown option(s) {unknown}: explain() passes extra keywords to "
-            f"integrad.attribute, which takes {sorted(known - _SET_BY_EXPLAIN)}"
-        )
+    check_options(options, "explain", _SET_BY_EXPLAIN)
     if isinstance(texts_per_batch, bool) or not isinstance(texts_per_batch, int):
         raise InputError(f"texts_per_batch must be a positive int; got {texts_per_batch!r}")
     if texts_per_batch < 1:
@@ -317,17 +305,6 @@ def _classify(
     return logits
 
 
-def _plain(value: Any) -> Any:
-    """An option value as JSON-friendly data."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return repr(value)
-
-
 def _explanation(
     setup: _Setup,
     e: Encoded,
@@ -365,5 +342,5 @@ def _explanation(
         model_name=setup.name,
         truncated=e.truncated,
         error_estimate=None if error is None else float(error[row]),
-        options={k: _plain(v) for k, v in setup.options.items()},
+        options={k: plain(v) for k, v in setup.options.items()},
     )
