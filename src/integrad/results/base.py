@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
+
+from integrad.errors import InputError
 
 
 def jsonable(value: Any) -> Any:
@@ -50,3 +53,42 @@ class ResultMixin:
         from integrad.render.html import page
 
         Path(path).write_text(page(self.to_html(), title=title), encoding="utf-8")
+
+
+class ExplanationList(ResultMixin):
+    """A read-only sequence of explanations (one per input), for frozen dataclasses that hold
+    them in ``items``; subclasses name their item class in ``item_type``."""
+
+    items: tuple[Any, ...]
+    item_type: ClassVar[type]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.items)
+
+    def __getitem__(self, index: int) -> Any:
+        return self.items[index]
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"items": [one dict per input]}``."""
+        return {"items": [jsonable(item.to_dict()) for item in self.items]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Any:
+        """Rebuilds the list from :meth:`to_dict` output."""
+        return cls(tuple(cls.item_type.from_dict(item) for item in data["items"]))  # type: ignore[call-arg]
+
+    @classmethod
+    def from_json(cls, text: str) -> Any:
+        """Rebuilds the list from :meth:`to_json` output."""
+        return cls.from_dict(json.loads(text))
+
+    def _check_no_ax(self, ax: Any, what: str) -> None:
+        """Lists draw one chart per item into a figure of their own."""
+        if ax is not None:
+            raise InputError(
+                f"{type(self).__name__}.plot() draws one {what} per input and takes no ax; plot "
+                "one input into your axes with explanations[i].plot(ax=ax)"
+            )

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from integrad.errors import InputError
-from integrad.results.base import ResultMixin, jsonable
+from integrad.results.base import ExplanationList, ResultMixin
 
 # Fields that hold a matrix (tuple of tuples) and must be rebuilt as such from JSON lists.
 _MATRIX_FIELDS = ("scores",)
@@ -202,7 +201,7 @@ class GenerationExplanation(ResultMixin):
 
 
 @dataclass(frozen=True)
-class GenerationExplanations(ResultMixin):
+class GenerationExplanations(ExplanationList):
     """The explanations of several prompts, in the order the prompts were given.
 
     Behaves as a read-only sequence of :class:`GenerationExplanation`.
@@ -213,29 +212,7 @@ class GenerationExplanations(ResultMixin):
     """
 
     items: tuple[GenerationExplanation, ...]
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __iter__(self) -> Iterator[GenerationExplanation]:
-        return iter(self.items)
-
-    def __getitem__(self, index: int) -> GenerationExplanation:
-        return self.items[index]
-
-    def to_dict(self) -> dict[str, Any]:
-        """``{"items": [one dict per prompt]}``."""
-        return {"items": [jsonable(item.to_dict()) for item in self.items]}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> GenerationExplanations:
-        """Rebuilds the list from :meth:`to_dict` output."""
-        return cls(tuple(GenerationExplanation.from_dict(item) for item in data["items"]))
-
-    @classmethod
-    def from_json(cls, text: str) -> GenerationExplanations:
-        """Rebuilds the list from :meth:`to_json` output."""
-        return cls.from_dict(json.loads(text))
+    item_type: ClassVar[type] = GenerationExplanation
 
     def to_html(self, hide_template: bool = False, normalize: str = "row") -> str:
         """Every explanation's heatmap, one after the other."""
@@ -247,11 +224,7 @@ class GenerationExplanations(ResultMixin):
         """One heatmap per prompt, stacked; returns the matplotlib Figure."""
         from integrad.render.generation import plot_generations
 
-        if ax is not None:
-            raise InputError(
-                "GenerationExplanations.plot() draws one heatmap per prompt and takes no ax; "
-                "plot one prompt into your axes with explanations[i].plot(ax=ax)"
-            )
+        self._check_no_ax(ax, "heatmap")
         return plot_generations(self.items, hide_template=hide_template)
 
     def __rich__(self) -> Any:

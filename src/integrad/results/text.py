@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
 
 from integrad.errors import InputError
-from integrad.results.base import ResultMixin, jsonable
+from integrad.results.base import ExplanationList, ResultMixin
 
 # Fields that hold tuples of pairs and must be rebuilt as such from JSON lists.
 _PAIR_FIELDS = ("word_spans",)
@@ -165,7 +164,7 @@ class TextExplanation(ResultMixin):
 
 
 @dataclass(frozen=True)
-class TextExplanations(ResultMixin):
+class TextExplanations(ExplanationList):
     """The explanations of several texts, in the order the texts were given.
 
     Behaves as a read-only sequence of :class:`TextExplanation`.
@@ -177,29 +176,7 @@ class TextExplanations(ResultMixin):
     """
 
     items: tuple[TextExplanation, ...]
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __iter__(self) -> Iterator[TextExplanation]:
-        return iter(self.items)
-
-    def __getitem__(self, index: int) -> TextExplanation:
-        return self.items[index]
-
-    def to_dict(self) -> dict[str, Any]:
-        """``{"items": [one dict per text]}``."""
-        return {"items": [jsonable(item.to_dict()) for item in self.items]}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TextExplanations:
-        """Rebuilds the list from :meth:`to_dict` output."""
-        return cls(tuple(TextExplanation.from_dict(item) for item in data["items"]))
-
-    @classmethod
-    def from_json(cls, text: str) -> TextExplanations:
-        """Rebuilds the list from :meth:`to_json` output."""
-        return cls.from_dict(json.loads(text))
+    item_type: ClassVar[type] = TextExplanation
 
     def to_html(self) -> str:
         """Every explanation's HTML, one after the other."""
@@ -211,11 +188,7 @@ class TextExplanations(ResultMixin):
         """One bar chart per text, stacked; returns the matplotlib Figure."""
         from integrad.render.plot import plot_many
 
-        if ax is not None:
-            raise InputError(
-                "TextExplanations.plot() draws one chart per text and takes no ax; plot one "
-                "text into your axes with explanations[i].plot(ax=ax)"
-            )
+        self._check_no_ax(ax, "chart")
         return plot_many(self.items)
 
     def __rich__(self) -> Any:
