@@ -23,27 +23,11 @@ from integrad.adapters.generation_inputs import (
     Setup,
     Traced,
     device_of,
-    eos_ids,
     padded,
     token_scores,
-    trim_at_eos,
 )
 from integrad.core import attribute
 from integrad.targets import PerExample, select_output
-
-
-def generate(
-    setup: Setup, prompts: list[Prompt], max_new_tokens: int, options: dict[str, Any]
-) -> list[list[int]]:
-    """Greedy continuations of left-padded prompts, each cut after its end-of-sequence."""
-    device = device_of(setup.model)
-    ids = padded([p.ids for p in prompts], setup.pad_id, device, left=True)
-    mask = padded([[1] * len(p.ids) for p in prompts], 0, device, left=True)
-    kwargs = {"max_new_tokens": max_new_tokens, "do_sample": False, "pad_token_id": setup.pad_id}
-    with torch.no_grad():
-        out = setup.model.generate(input_ids=ids, attention_mask=mask, **{**kwargs, **options})
-    stops = eos_ids(setup.model, setup.tokenizer)
-    return [trim_at_eos(row, stops) for row in out[:, ids.shape[1] :].tolist()]
 
 
 class _CausalForward(nn.Module):

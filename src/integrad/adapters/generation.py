@@ -28,6 +28,7 @@ from integrad.adapters.generation_inputs import (
     check_causal,
     encode_prompt,
     forced_targets,
+    generate_greedy,
     prompts_of,
     score_name,
 )
@@ -130,9 +131,7 @@ def explain_generation(
         pad_id=pad,
         options=options,
     )
-    generate, trace = (
-        (seq2seq.generate, seq2seq.trace) if kind == "seq2seq" else (causal.generate, causal.trace)
-    )
+    trace = seq2seq.trace if kind == "seq2seq" else causal.trace
 
     results: list[GenerationExplanation | None] = [None] * len(prompts)
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i].ids))
@@ -140,7 +139,8 @@ def explain_generation(
         group = order[lo : lo + prompts_per_batch]
         batch = [prompts[i] for i in group]
         if forced is None:
-            generated = generate(setup, batch, max_new_tokens, dict(generation_options or {}))
+            options = dict(generation_options or {})
+            generated = generate_greedy(setup, batch, max_new_tokens, options, kind == "seq2seq")
         else:
             generated = [forced[i] for i in group]
         for i, g, t in zip(group, generated, trace(setup, batch, generated), strict=True):

@@ -223,6 +223,30 @@ def device_of(model: Any) -> torch.device:
     return next(model.parameters()).device
 
 
+def generate_greedy(
+    setup: Setup,
+    prompts: list[Prompt],
+    max_new_tokens: int,
+    options: dict[str, Any],
+    encoder_decoder: bool,
+) -> list[list[int]]:
+    """Greedy continuations of the prompts, each cut after its end-of-sequence token.
+
+    Causal LMs get left padding and return prompt + continuation; encoder-decoder models get
+    right padding and return the decoder's start token + continuation.
+    """
+    device = device_of(setup.model)
+    left = not encoder_decoder
+    ids = padded([p.ids for p in prompts], setup.pad_id, device, left=left)
+    mask = padded([[1] * len(p.ids) for p in prompts], 0, device, left=left)
+    kwargs = {"max_new_tokens": max_new_tokens, "do_sample": False, "pad_token_id": setup.pad_id}
+    with torch.no_grad():
+        out = setup.model.generate(input_ids=ids, attention_mask=mask, **{**kwargs, **options})
+    skip = 1 if encoder_decoder else ids.shape[1]
+    stops = eos_ids(setup.model, setup.tokenizer)
+    return [trim_at_eos(row[skip:], stops) for row in out.tolist()]
+
+
 def trim_at_eos(ids: list[int], eos_ids: set[int]) -> list[int]:
     """Generated ids up to and including the first end-of-sequence token."""
     for n, token in enumerate(ids):

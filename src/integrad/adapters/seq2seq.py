@@ -12,8 +12,6 @@ tokens. Rows are right-padded, with both attention masks set.
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 
@@ -22,10 +20,8 @@ from integrad.adapters.generation_inputs import (
     Setup,
     Traced,
     device_of,
-    eos_ids,
     padded,
     token_scores,
-    trim_at_eos,
 )
 from integrad.core import attribute
 from integrad.errors import ModelError
@@ -43,20 +39,6 @@ def decoder_start(model: nn.Module) -> int:
             "decoder's first input is unknown; set model.config.decoder_start_token_id"
         )
     return start
-
-
-def generate(
-    setup: Setup, prompts: list[Prompt], max_new_tokens: int, options: dict[str, Any]
-) -> list[list[int]]:
-    """Greedy continuations: the decoder's output after its start token, cut after eos."""
-    device = device_of(setup.model)
-    ids = padded([p.ids for p in prompts], setup.pad_id, device, left=False)
-    mask = padded([[1] * len(p.ids) for p in prompts], 0, device, left=False)
-    kwargs = {"max_new_tokens": max_new_tokens, "do_sample": False, "pad_token_id": setup.pad_id}
-    with torch.no_grad():
-        out = setup.model.generate(input_ids=ids, attention_mask=mask, **{**kwargs, **options})
-    stops = eos_ids(setup.model, setup.tokenizer)
-    return [trim_at_eos(row[1:], stops) for row in out.tolist()]  # row[0]: the start token
 
 
 class _Seq2SeqForward(nn.Module):

@@ -40,6 +40,33 @@ class ResultMixin:
         """``to_dict()`` as a JSON string; keyword arguments go to ``json.dumps``."""
         return json.dumps(self.to_dict(), **kwargs)
 
+    @classmethod
+    def from_json(cls, text: str) -> Any:
+        """Rebuilds the result from :meth:`to_json` output."""
+        return cls.from_dict(json.loads(text))  # type: ignore[attr-defined]
+
+    @classmethod
+    def _rebuild(
+        cls, data: dict[str, Any], optional: set[str], nested: tuple[str, ...] = ()
+    ) -> Any:
+        """The dataclass from plain data: lists become tuples (``nested`` ones, of tuples)."""
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        missing = names - set(data) - optional
+        if missing:
+            raise InputError(
+                f"cannot rebuild a {cls.__name__}: missing {sorted(missing)}; pass the output "
+                f"of {cls.__name__}.to_dict() or to_json()"
+            )
+        values: dict[str, Any] = {}
+        for name in names & set(data):
+            value = data[name]
+            if name in nested:
+                value = tuple(tuple(item) for item in value)
+            elif isinstance(value, list):
+                value = tuple(value)
+            values[name] = value
+        return cls(**values)
+
     def to_html(self) -> str:
         """A self-contained HTML fragment (escaped text, inline CSS, no script)."""
         raise NotImplementedError(f"{type(self).__name__} has no HTML view")
@@ -79,11 +106,6 @@ class ExplanationList(ResultMixin):
     def from_dict(cls, data: dict[str, Any]) -> Any:
         """Rebuilds the list from :meth:`to_dict` output."""
         return cls(tuple(cls.item_type.from_dict(item) for item in data["items"]))  # type: ignore[call-arg]
-
-    @classmethod
-    def from_json(cls, text: str) -> Any:
-        """Rebuilds the list from :meth:`to_json` output."""
-        return cls.from_dict(json.loads(text))
 
     def _check_no_ax(self, ax: Any, what: str) -> None:
         """Lists draw one chart per item into a figure of their own."""

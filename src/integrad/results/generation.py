@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -153,27 +152,7 @@ class GenerationExplanation(ResultMixin):
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GenerationExplanation:
         """Rebuilds an explanation from :meth:`to_dict` output (e.g. parsed JSON)."""
-        names = {f.name for f in fields(cls)}
-        missing = names - set(data) - _OPTIONAL
-        if missing:
-            raise InputError(
-                f"cannot rebuild a GenerationExplanation: missing {sorted(missing)}; pass the "
-                "output of GenerationExplanation.to_dict() or to_json()"
-            )
-        values: dict[str, Any] = {}
-        for name in names & set(data):
-            value = data[name]
-            if name in _MATRIX_FIELDS:
-                value = tuple(tuple(row) for row in value)
-            elif isinstance(value, list):
-                value = tuple(value)
-            values[name] = value
-        return cls(**values)
-
-    @classmethod
-    def from_json(cls, text: str) -> GenerationExplanation:
-        """Rebuilds an explanation from :meth:`to_json` output."""
-        return cls.from_dict(json.loads(text))
+        return cls._rebuild(data, _OPTIONAL, _MATRIX_FIELDS)
 
     def to_html(self, hide_template: bool = False, normalize: str = "row") -> str:
         """A heatmap: generated tokens down, context tokens across, green up and red down.

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from integrad.errors import InputError
@@ -122,27 +121,7 @@ class TextExplanation(ResultMixin):
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TextExplanation:
         """Rebuilds an explanation from :meth:`to_dict` output (e.g. parsed JSON)."""
-        names = {f.name for f in fields(cls)}
-        missing = names - set(data) - {"truncated", "error_estimate", "options"}
-        if missing:
-            raise InputError(
-                f"cannot rebuild a TextExplanation: missing {sorted(missing)}; pass the output "
-                "of TextExplanation.to_dict() or to_json()"
-            )
-        values: dict[str, Any] = {}
-        for name in names & set(data):
-            value = data[name]
-            if name in _PAIR_FIELDS:
-                value = tuple(tuple(pair) for pair in value)
-            elif isinstance(value, list):
-                value = tuple(value)
-            values[name] = value
-        return cls(**values)
-
-    @classmethod
-    def from_json(cls, text: str) -> TextExplanation:
-        """Rebuilds an explanation from :meth:`to_json` output."""
-        return cls.from_dict(json.loads(text))
+        return cls._rebuild(data, {"truncated", "error_estimate", "options"}, _PAIR_FIELDS)
 
     def to_html(self) -> str:
         """Words highlighted green toward the target, red against it, with the labels."""
