@@ -282,6 +282,18 @@ def test_engine_options_pass_through(tiny_bert, tiny_tokenizer):
         "noise": {"n_samples": 3, "level": 0.1, "kind": "smoothgrad", "seed": 1}
     }
     assert noisy.word_scores != pytest.approx(fixed.word_scores)
+    assert fixed.token_std is None and fixed.word_std is None
+    assert len(noisy.token_std) == len(noisy.tokens) and len(noisy.word_std) == len(noisy.words)
+    assert all(s >= 0 for s in noisy.word_std) and max(noisy.word_std) > 0
+    assert type(noisy).from_json(noisy.to_json()) == noisy
+    calm = integrad.explain(
+        tiny_bert,
+        "great food",
+        tokenizer=tiny_tokenizer,
+        n_steps=8,
+        noise=integrad.Noise(n_samples=3, level=0.0),
+    )
+    assert max(calm.word_std) < 1e-6
 
 
 class _NoTokenTypes(torch.nn.Module):

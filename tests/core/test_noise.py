@@ -27,6 +27,16 @@ def test_same_seed_same_result_other_seed_other_result(mlp):
     assert a.delta.abs().max() < 1e-10
 
 
+def test_samples_give_the_mean_and_the_std(mlp):
+    x = torch.randn(2, 5, dtype=torch.float64)
+    res = integrad.attribute(mlp, x, target=1, noise=integrad.Noise(n_samples=3, level=0.2))
+    assert res.samples.shape == (2, 3, 5)
+    torch.testing.assert_close(res.samples.mean(1), res.attributions)
+    torch.testing.assert_close(res.samples.std(1, unbiased=False), res.std)
+    table = integrad.attribute(mlp, x, target=[[0, 1]] * 2, noise=integrad.Noise(n_samples=3))
+    assert table.samples.shape == (2, 3, 2, 5) and table.std.shape == (2, 2, 5)
+
+
 def test_targets_are_reported_per_example(mlp):
     x = torch.randn(3, 5, dtype=torch.float64)
     res = integrad.attribute(mlp, x, target=[1, 2, 0], noise=integrad.Noise(n_samples=4, level=0.1))

@@ -53,8 +53,8 @@ class NamedScores:
 
     Attributes:
         scores: Per input, (N, *input.shape[1:]).
-        std: Per input, the noise-averaging standard deviation reduced the same way (an upper
-            bound where elements were summed), or None without noise.
+        std: Per input, the noise-averaging standard deviation of the reduced scores (each
+            noisy sample reduced, then the spread across samples), or None without noise.
         spread: Per input, the standard deviation across baseline sets, or None for one set.
         per_set: Per input, the scores of each baseline set, (K, N, *input.shape[1:]).
         output: F(x), (N,).
@@ -219,8 +219,17 @@ def _attribute_named(
         key: v.view(k, n, *v.shape[1:])
         for key, v in _reduce(result.attributions, inputs, splits).items()
     }
-    std = getattr(result, "std", None)
-    noise_std = None if std is None else _reduce(std, inputs, splits)
+    noise_std = None
+    if result.samples is not None:  # each noisy sample reduced on its own, then the spread
+        n_samples = next(iter(result.samples.values())).shape[1]
+        reduced = [
+            _reduce({key: v[:, i] for key, v in result.samples.items()}, inputs, splits)
+            for i in range(n_samples)
+        ]
+        noise_std = {
+            key: torch.stack([r[key] for r in reduced], 1).std(1, unbiased=False)
+            for key in reduced[0]
+        }
     return NamedScores(
         scores={key: v.mean(0) for key, v in per_set.items()},
         std=None

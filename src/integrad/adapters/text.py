@@ -228,11 +228,22 @@ def _explain_batch(
         **setup.engine_options(),
     )
     token_scores = res.attributions.double().sum(-1)  # (batch, seq): summed over hidden
+    # With noise: (batch, n_samples, seq), each noisy sample's token scores
+    sampled = None if res.samples is None else res.samples.double().sum(-1)
     out = []
     for b, e in enumerate(encoded):
         scores = token_scores[b, : len(e.ids)].tolist()
-        out.append(_explanation(setup, e, scores, probs[b].tolist(), chosen[b], res, b))
+        spread = None if sampled is None else _spread(e, sampled[b, :, : len(e.ids)])
+        out.append(_explanation(setup, e, scores, probs[b].tolist(), chosen[b], res, b, spread))
     return out
+
+
+def _spread(e: Encoded, samples: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Standard deviation across noisy samples of each token's and each word's score."""
+    words = torch.tensor([merge_words(e, row.tolist())[1] for row in samples], dtype=torch.float64)
+    token_std = samples.std(0, unbiased=False)
+    word_std = words.std(0, unbiased=False) if words.numel() else words.new_zeros(0)
+    return tuple(token_std.tolist()), tuple(word_std.tolist())
 
 
 def _texts(text: Any, model: Any) -> tuple[list[str], bool]:
@@ -313,6 +324,7 @@ def _explanation(
     target: int,
     res: Any,
     row: int,
+    spread: tuple[tuple[float, ...], tuple[float, ...]] | None = None,
 ) -> TextExplanation:
     """One text's result from its token scores and its row of the engine's result."""
     spans, word_scores, token_words = merge_words(e, scores)
@@ -343,4 +355,6 @@ def _explanation(
         truncated=e.truncated,
         error_estimate=None if error is None else float(error[row]),
         options={k: plain(v) for k, v in setup.options.items()},
+        token_std=None if spread is None else spread[0],
+        word_std=None if spread is None else spread[1],
     )

@@ -153,8 +153,10 @@ def attribute(
     # (examples, K) completeness error per target
     total = sum(a.reshape(*a.shape[:2], -1).sum(2) for a in attributions)
     delta = total - (f_x.to(acc_dtype) - f_base.to(acc_dtype))
-    std = None
+    std = samples = None
     if noise is not None:
+        # (batch, n_samples, K, *shape): each noisy copy's own attributions
+        samples = [a.reshape(batch, noise.n_samples, *a.shape[1:]) for a in attributions]
         pairs = [noise_mod.aggregate(noise, a) for a in attributions]
         attributions, std = [p[0] for p in pairs], [p[1] for p in pairs]
         delta, f_x, f_base = (noise_mod.mean_over_samples(noise, v) for v in (delta, f_x, f_base))
@@ -163,8 +165,10 @@ def attribute(
     out_dtype = points[0].start.dtype
     single = isinstance(layer, nn.Module)
 
-    def finish(values: list[torch.Tensor]) -> Any:
-        values = [resolved.squeeze(v.to(out_dtype)) for v in values]
+    def finish(values: list[torch.Tensor], k_dim: int = 1) -> Any:
+        if not resolved.multi:  # drop the K dimension of single-target calls
+            values = [v.squeeze(k_dim) for v in values]
+        values = [v.to(out_dtype) for v in values]
         return values[0] if single else structure.unflatten(values)
 
     return Attribution(
@@ -179,6 +183,7 @@ def attribute(
         score=score,
         error_estimate=error,
         std=None if std is None else finish(std),
+        samples=None if samples is None else finish(samples, k_dim=2),
     )
 
 

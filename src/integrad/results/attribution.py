@@ -29,6 +29,9 @@ class Attribution(ResultMixin):
             integration), or None.
         std: With ``noise=``, the per-feature standard deviation of the attributions across
             the noisy samples (same structure as ``attributions``); otherwise None.
+        samples: With ``noise=``, each noisy copy's attributions, with a sample dimension
+            after the batch: (batch, n_samples, ...), so sums over features (per token, per
+            column) get their exact spread; otherwise None.
     """
 
     attributions: Any
@@ -42,3 +45,4 @@ class Attribution(ResultMixin):
     score: str = "logit"
     error_estimate: torch.Tensor | None = None
     std: Any = None
+    samples: Any = None

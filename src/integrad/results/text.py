@@ -48,6 +48,9 @@ class TextExplanation(ResultMixin):
         truncated: True when the text was longer than the model's maximum length and its
             end was cut off (those tokens are not explained).
         error_estimate: Estimated relative error of the scores (adaptive integration), or None.
+        token_std: With ``noise=``, the standard deviation of each token's score across the
+            noisy samples; otherwise None.
+        word_std: The same for each word's score.
         options: Further settings passed through to :func:`integrad.attribute`.
 
     Example:
@@ -81,6 +84,8 @@ class TextExplanation(ResultMixin):
     truncated: bool = False
     error_estimate: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    token_std: tuple[float, ...] | None = None
+    word_std: tuple[float, ...] | None = None
 
     @property
     def predicted_label(self) -> str:
@@ -121,7 +126,9 @@ class TextExplanation(ResultMixin):
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TextExplanation:
         """Rebuilds an explanation from :meth:`to_dict` output (e.g. parsed JSON)."""
-        return cls._rebuild(data, {"truncated", "error_estimate", "options"}, _PAIR_FIELDS)
+        return cls._rebuild(
+            data, {"truncated", "error_estimate", "options", "token_std", "word_std"}, _PAIR_FIELDS
+        )
 
     def to_html(self) -> str:
         """Words highlighted green toward the target, red against it, with the labels."""
