@@ -20,15 +20,6 @@ from tests.adapters.test_generation import FAST, make_tokenizer
 PROMPT = "why is sky blue ?"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models gain nothing from threads, and on a busy machine they lose a lot."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def tok():
     return make_tokenizer(bos=False, eos_after=True)  # T5 and BART inputs end with </s>

@@ -176,6 +176,9 @@ def _per_target_gradients(
     gradient. K targets share the forward pass; each needs its own backward.
     """
     k = scores.shape[1]
+    if k == 1:  # one target: views, no copies on the per-chunk path
+        grads = torch.autograd.grad(scores.sum(), leaves, allow_unused=True)
+        return [None if g is None else g.unsqueeze(1) for g in grads]
     per_target = [
         torch.autograd.grad(scores[:, j].sum(), leaves, allow_unused=True, retain_graph=j < k - 1)
         for j in range(k)
