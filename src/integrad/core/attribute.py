@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from integrad.core import noise as noise_mod
-from integrad.core.adaptive import EVALS_PER_INTERVAL, integrate_adaptive
+from integrad.core.adaptive import FIRST_EVALS, integrate_adaptive
 from integrad.core.batching import chunk_rows
 from integrad.core.integrand import Integrand, Point, root_module
 from integrad.core.layers import LayerTaps
@@ -60,7 +60,7 @@ def attribute(
             ``"predicted"`` (argmax at the input), a (batch, K) table of indices or a callable
             returning (batch, K) scalars for K targets sharing every forward pass, or a
             callable from the output to one scalar per example (see :mod:`integrad.targets`).
-        method: ``"adaptive"`` (Gauss-Kronrod to ``tol``) or a fixed rule from
+        method: ``"adaptive"`` (nested Clenshaw-Curtis to ``tol``) or a fixed rule from
             :func:`integrad.list_rules`.
         n_steps: Points on the path per example, for fixed rules.
         layer: Attribute to this module's output instead of the inputs; or a dict from input
@@ -130,7 +130,7 @@ def attribute(
         integrand = Integrand(forward, flat, structure, points, taps, kwargs, resolved)
         n = flat[0].shape[0]  # examples, noisy copies included
         examples = torch.arange(n, device=device)
-        rows = n * (EVALS_PER_INTERVAL if adaptive else n_steps)
+        rows = n * (FIRST_EVALS if adaptive else n_steps)
         chunk = chunk_rows(integrand, rows, batch_size, memory_budget)
         f_base = integrand.values(examples, torch.zeros(n, device=device), chunk)
         if noise is None:
