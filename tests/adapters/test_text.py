@@ -316,3 +316,23 @@ def test_forward_gets_only_the_inputs_it_accepts(tiny_bert, tiny_tokenizer):
     for a, b in zip(wrapped, direct, strict=True):
         torch.testing.assert_close(_scores(a), _scores(b), rtol=1e-5, atol=1e-7)
         assert a.model_name == "_NoTokenTypes"
+
+
+@pytest.mark.parametrize("tol", [1e-2, 1e-3])
+def test_adaptive_estimate_bounds_the_true_error_on_a_transformer(tiny_bert, tiny_tokenizer, tol):
+    enc = tiny_tokenizer(TEXTS, return_tensors="pt", padding=True)
+    ids, mask = enc["input_ids"], enc["attention_mask"]
+    special = ids.eq(tiny_tokenizer.cls_token_id) | ids.eq(tiny_tokenizer.sep_token_id)
+    base = torch.where(special | mask.eq(0), ids, tiny_tokenizer.pad_token_id)
+    options = dict(
+        baselines={"input_ids": base},
+        layer=tiny_bert.get_input_embeddings(),
+        target=1,
+        forward_kwargs={"attention_mask": mask},
+    )
+    res = integrad.attribute(tiny_bert, {"input_ids": ids}, method="adaptive", tol=tol, **options)
+    reference = integrad.attribute(tiny_bert, {"input_ids": ids}, n_steps=256, **options)
+    diff = (res.attributions - reference.attributions).flatten(1).norm(dim=1)
+    true_error = diff / reference.attributions.flatten(1).norm(dim=1)
+    assert (true_error <= res.error_estimate).all() and (res.error_estimate <= tol).all()
+    assert (res.n_evals < 256).all()

@@ -118,7 +118,7 @@ class Integrand:
             example: Example index of each row, (rows,).
             alpha: Path position of each row, (rows,).
             weights: Quadrature weights of each row, (rows, n_weights): several weight sets
-                (a Gauss and a Kronrod rule, say) share the same gradients.
+                (nested rules of several sizes, say) share the same gradients.
             group: The group each row is summed into, (rows,): the example for fixed rules,
                 the interval for adaptive ones.
             n_groups: Number of groups.
