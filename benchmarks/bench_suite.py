@@ -50,8 +50,17 @@ def _captum(model, enc, target, method, n_steps):
         method=method,
         n_steps=n_steps,
         additional_forward_args=(enc["attention_mask"],),
-        internal_batch_size=n_steps * enc["input_ids"].shape[0],
+        internal_batch_size=_captum_rows(enc, n_steps),
     )
+
+
+def _captum_rows(enc, n_steps: int, tokens: int = 8192) -> int:
+    """Rows per Captum forward: all steps at once (its default) unless that passes ``tokens``
+    tokens, where a CPU slows down and memory runs out (100 steps x 32 tweets was killed);
+    then whole steps of every example, as many as fit."""
+    batch, length = enc["input_ids"].shape
+    steps = max(1, min(n_steps, tokens // (batch * length)))
+    return steps * batch
 
 
 def _errors(attr, reference, mask):

@@ -24,6 +24,7 @@ from transformers import (
 
 import integrad
 from integrad import GenerationExplanation, GenerationExplanations
+from integrad.core.adaptive import FIRST_EVALS
 from integrad.errors import BaselineError, InputError, ModelError, TargetError
 
 SPECIALS = ["<pad>", "<unk>", "<s>", "</s>"]
@@ -138,7 +139,7 @@ def test_completeness_for_every_generated_token(name, tok, request):
     np.testing.assert_allclose(e.totals, gain, atol=1e-4)
     np.testing.assert_allclose(np.array(e.totals) - gain, e.delta, atol=1e-5)
     assert max(abs(d) for d in e.delta) < 1e-4
-    assert e.method == "adaptive" and e.error_estimate < 1e-3 and e.n_evals >= 15
+    assert e.method == "adaptive" and e.error_estimate < 1e-3 and e.n_evals >= FIRST_EVALS
     # the attributed scores are the model's own log-probabilities of the greedy tokens
     ids = tok(PROMPT)["input_ids"]
     np.testing.assert_allclose(

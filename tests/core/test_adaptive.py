@@ -18,8 +18,8 @@ def test_rules_are_nested_and_exact_to_their_degrees():
         previous = used
         for degree in range(n + 2):  # Clenshaw-Curtis on n + 1 points, n even: degree n + 1
             assert abs((weights * POINTS**degree).sum() - 1 / (degree + 1)) < 1e-14
-    coarsest = LEVEL_WEIGHTS[0]
-    assert abs((coarsest * POINTS**6).sum() - 1 / 7) > 1e-4  # 5 points stop at degree 5
+    for weights, n in zip(LEVEL_WEIGHTS[:2], LEVEL_SIZES[:2], strict=True):  # no further
+        assert abs((weights * POINTS ** (n + 2)).sum() - 1 / (n + 3)) > 1e-4
     np.testing.assert_allclose(POINTS, (1 - np.cos(np.pi * np.arange(65) / 64)) / 2)
 
 

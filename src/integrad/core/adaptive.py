@@ -1,9 +1,9 @@
 """Adaptive integration along the path to a requested accuracy: nested Clenshaw-Curtis.
 
 The path parameter alpha in [0, 1] is covered by panels. Each panel is integrated with the
-Clenshaw-Curtis rules of 5, 9, 17, 33 and 65 points, which are nested: every rule reuses
+Clenshaw-Curtis rules of 3, 5, 9, 17, 33 and 65 points, which are nested: every rule reuses
 all the points of the one before, so going up a level costs only the new points. A panel
-starts at 9 points (the 5-point rule comes free) and climbs while its error estimate is
+starts at 9 points (the 3- and 5-point rules come free) and climbs while its estimate is
 above its share of the tolerance; a panel still too coarse at 65 points is halved, and each
 half starts again at 9. Every round evaluates the new points of all unfinished examples
 together, in one chunked batch; a finished example costs nothing more.
@@ -27,9 +27,10 @@ from integrad.core.integrand import Integrand
 from integrad.errors import IntegradError, IntegradWarning
 
 #: Rule sizes: level l uses LEVEL_SIZES[l] + 1 Chebyshev points on the panel.
-LEVEL_SIZES = (4, 8, 16, 32, 64)
-#: The level a new panel starts at (its 9 points include the 5 of level 0).
-FIRST_LEVEL = 1
+LEVEL_SIZES = (2, 4, 8, 16, 32, 64)
+#: The level a new panel starts at: 9 points, which hold the 3- and 5-point rules too, so
+#: even the first estimate sees how fast the panel converges.
+FIRST_LEVEL = 2
 #: No estimate goes below this many units of round-off of the model's dtype (relative to
 #: the attributions): gradients computed in float32 carry about 1e-7 relative noise.
 ROUNDOFF_UNITS = 8
@@ -275,8 +276,7 @@ def _errors(
     convergence geometric in the number of points, the error of S_l would be about
     |S_l - S_(l-1)| * r^2; the estimate takes |S_l - S_(l-1)| * sqrt(min(r, 1)), which
     leaves room for convergence that slows down (it does, on tanh, after a fast first
-    step). At the first level there is no r, and the difference itself is the estimate.
-    Error vectors of an example's panels add up elementwise; the L2 norm of that sum,
+    step). Error vectors of an example's panels add up elementwise; the L2 norm of that sum,
     but at least ``floor`` times the attribution norm, is the example's estimate.
     """
     rows = torch.arange(panels.owner.shape[0], device=panels.owner.device)
@@ -297,7 +297,7 @@ def _errors(
         prev_sq += (below - before).pow(2).sum(1)
     diff, prev = diff_sq.sqrt(), prev_sq.sqrt()
     ratio = torch.where(prev > 0, diff / prev.clamp_min(1e-300), torch.ones_like(diff))
-    factor = torch.where(level >= 2, ratio.clamp(max=1.0).sqrt(), 1.0)
+    factor = ratio.clamp(max=1.0).sqrt()
     err_sq = torch.zeros_like(attr_sq)
     for d in diffs:
         total = torch.zeros((batch, d.shape[1]), dtype=dtype, device=level.device)
