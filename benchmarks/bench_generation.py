@@ -11,8 +11,8 @@ a Gauss-Legendre reference with ``--reference-steps`` points (the half rule's ag
 with it is printed). It is measured on a float64 copy of the model, so that quadrature
 error, not float32 rounding (about 3e-7 here), is what is compared. integrad runs adaptive
 integration at tol=1e-3; Captum runs Gauss-Legendre at the smallest n_steps from
-{16, 32, 50, 100} that is at least as accurate (Captum multiplies gradients by float32
-step weights, which keeps its error above about 1e-9 even in float64: where it cannot
+{4, 6, 8, 12, 16, 24, 32, 50, 100} that is at least as accurate (Captum multiplies gradients
+by float32 step weights, which keeps its error above about 1e-9 even in float64: where it cannot
 reach integrad's error, it is matched within twice its best). Both are then timed in float32, in ONE
 process, interleaved, median of the repeats. Finally the cost of one integrad evaluation
 is split into its forward and its backward passes, and Captum at its own default
@@ -40,7 +40,7 @@ from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 import integrad
 
 SPECIALS = ["<pad>", "<unk>", "<s>", "</s>"]
-CAPTUM_STEPS = (16, 32, 50, 100)
+CAPTUM_STEPS = (4, 6, 8, 12, 16, 24, 32, 50, 100)
 
 
 def build(
