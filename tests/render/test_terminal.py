@@ -64,3 +64,11 @@ def test_several_explanations_are_separated(explanation):
     out = _render(explanations_renderable([explanation, explanation]), color=False)
     assert out.count("POSITIVE (p = 0.700)") == 2
     assert "\n\n" in out
+
+
+def test_adaptive_results_show_their_error_estimate():
+    adaptive = make_explanation(method="adaptive", n_evals=65, error_estimate=3.14e-5)
+    assert "(adaptive, 65 evaluations, estimated error 3.1e-05, baseline pad)" in (
+        summary(adaptive).plain
+    )
+    assert "estimated error" not in summary(make_explanation()).plain

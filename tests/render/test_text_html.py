@@ -99,3 +99,12 @@ def test_special_tokens_are_shown_and_marked(explanation):
     assert 'title="special token [CLS]: +0"' in html
     assert 'title="special token [SEP]: +0.1"' in html
     assert "dashed" in html
+
+
+def test_footer_names_the_rule_and_the_adaptive_error_estimate():
+    adaptive = explanation_html(
+        make_explanation(method="adaptive", n_evals=65, error_estimate=3.14e-5)
+    )
+    assert "adaptive, 65 evaluations, estimated error 3.1e-05</div>" in adaptive
+    fixed = explanation_html(make_explanation())
+    assert "gausslegendre, 50 evaluations</div>" in fixed and "estimated error" not in fixed

@@ -31,6 +31,7 @@ from integrad.render.colors import (
     text_color_on,
 )
 from integrad.render.html import BASE_CSS, esc, legend
+from integrad.render.summary import integration
 
 if TYPE_CHECKING:
     from integrad.results.generation import GenerationExplanation
@@ -131,7 +132,8 @@ def generation_html(
     scaling = "each row scaled to its largest cell" if normalize == "row" else "one scale"
     foot = (
         f"{esc(e.score)} of each generated token attributed to its context; baseline "
-        f"{esc(e.baseline)}; {esc(e.method)}, {e.n_evals} evaluations; largest |delta| "
+        f"{esc(e.baseline)}; {esc(integration(e.method, e.n_evals, e.error_estimate))}; "
+        "largest |delta| "
         f"{max((abs(d) for d in e.delta), default=0.0):.1e}; {scaling}{esc(note)}; gray: "
         "not yet generated, so not seen"
     )
@@ -201,7 +203,7 @@ def generation_renderable(e: GenerationExplanation, k: int = 3) -> Group:
     foot = Text(
         f"{len(e.generated_tokens)} tokens {'forced' if e.forced else 'generated'}; "
         f"whole output {e.score} {e.sequence_output:.4g}; baseline {e.baseline}; "
-        f"{e.method} with {e.n_evals} evaluations; largest |delta| "
+        f"{integration(e.method, e.n_evals, e.error_estimate)}; largest |delta| "
         f"{max((abs(d) for d in e.delta), default=0.0):.1e}",
         style="dim",
     )

@@ -15,6 +15,7 @@ import numpy as np
 
 from integrad.render.colors import NEGATIVE_RGB, NEUTRAL_RGB, POSITIVE_RGB
 from integrad.render.html import esc, legend
+from integrad.render.summary import integration
 
 if TYPE_CHECKING:
     from matplotlib.colors import Colormap
@@ -142,11 +143,13 @@ def image_html(explanation: ImageExplanation, views: list[str], max_images: int 
     for index in range(min(n, max_images)):
         png = base64.b64encode(png_bytes(figure(explanation, [index], views))).decode("ascii")
         label = explanation.target_labels[index] if explanation.target_labels else "output"
+        errors = explanation.error_estimate
+        estimate = None if errors is None else float(errors[index])
         numbers = (
             f"target {esc(label)} · F(x) = {float(explanation.output[index]):.4g} · "
             f"F(baseline) = {float(explanation.baseline_output[index]):.4g} · "
             f"delta = {float(explanation.delta[index]):.2e} · "
-            f"{int(explanation.n_evals[index])} evaluations"
+            + esc(integration(explanation.method, int(explanation.n_evals[index]), estimate))
         )
         parts.append(
             f'<figure style="margin:1em 0"><img alt="attribution maps for image {index}" '

@@ -15,6 +15,7 @@ from rich.style import Style
 from rich.text import Text
 
 from integrad.render.colors import NEGATIVE_RGB, POSITIVE_RGB, signed_rgb, text_color_on
+from integrad.render.summary import integration
 
 if TYPE_CHECKING:
     from integrad.results.text import TextExplanation
@@ -75,7 +76,8 @@ def summary(e: TextExplanation) -> Text:
     base = f"{e.baseline_output:.4g}" if e.baseline_output >= 0 else f"({e.baseline_output:.4g})"
     out.append(
         f"\nscores sum to {e.total:.4g} = F(x) - F(x') = {e.output:.4g} - {base}; "
-        f"delta {e.delta:.2g} ({e.method}, {e.n_evals} evaluations, baseline {e.baseline})",
+        f"delta {e.delta:.2g} ({integration(e.method, e.n_evals, e.error_estimate)}, "
+        f"baseline {e.baseline})",
         style="dim",
     )
     if e.truncated:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from integrad.render.colors import css_rgb, signed_rgb, text_color_on
 from integrad.render.html import BASE_CSS, esc, legend
+from integrad.render.summary import integration
 
 if TYPE_CHECKING:
     from integrad.results.text import TextExplanation
@@ -110,7 +111,7 @@ def explanation_html(e: TextExplanation) -> str:
         f'<div style="{_FOOT}">Scores sum to {e.total:.4g} = F(x) − F(x′) = '
         f"{_difference(e.output, e.baseline_output)}, completeness delta {e.delta:.2g} "
         f"({relative:.1e} relative) &nbsp;·&nbsp; baseline {esc(e.baseline)}, "
-        f"{esc(e.method)}, {e.n_evals} evaluations</div>"
+        f"{esc(integration(e.method, e.n_evals, e.error_estimate))}</div>"
         f'<div style="{_FOOT}">Class probabilities: {_probabilities(e)}</div>'
     )
     if e.truncated:
