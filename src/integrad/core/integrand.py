@@ -145,9 +145,12 @@ class Integrand:
             for total, g, leaf in zip(sums, grads, leaves, strict=True):
                 if g is None:  # this input does not influence the output: zero gradient
                     continue
-                shape = w.shape + (1,) * leaf.dim()
-                # (chunk, n_weights, K, *shape) folded into (n_groups, n_weights, K, *shape)
-                total.index_add_(0, group[sl], g.to(dtype).unsqueeze(1) * w.view(shape))
+                g = g.to(dtype)
+                shape = (-1,) + (1,) * leaf.dim()
+                # One weight set at a time: (chunk, K, *shape) folded into its groups, so the
+                # temporaries stay the size of one chunk's gradients whatever n_weights is.
+                for j in range(n_weights):
+                    total[:, j].index_add_(0, group[sl], g * w[:, j].view(shape))
         return sums
 
     def saved_bytes(self, rows: int) -> int:
