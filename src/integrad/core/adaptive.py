@@ -69,8 +69,11 @@ def nested_rules() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 POINTS, LEVEL_WEIGHTS, FIRST_SEEN = nested_rules()
-#: Gradient evaluations of a new panel.
-FIRST_EVALS = int((FIRST_SEEN <= FIRST_LEVEL).sum())
+#: Which of the finest level's points a new panel evaluates, and how many that is.
+_START = FIRST_SEEN <= FIRST_LEVEL
+FIRST_EVALS = int(_START.sum())
+#: Points a panel adds when it goes up to each level.
+_ADDED = np.bincount(FIRST_SEEN, minlength=len(LEVEL_SIZES))
 _TOP = len(LEVEL_SIZES) - 1
 
 
@@ -136,8 +139,8 @@ def integrate_adaptive(
     whole = torch.zeros(batch, dtype=torch.float64, device=device)
     panels = _Panels(examples, whole, whole + 1, torch.full_like(examples, FIRST_LEVEL), [])
     panels.sums = _zero_sums(integrand, batch, dtype, device)
-    first_seen = torch.as_tensor(FIRST_SEEN, device=device)
-    _evaluate(integrand, panels, (first_seen <= FIRST_LEVEL).expand(batch, -1), deltas, chunk_rows)
+    start = torch.as_tensor(_START, device=device).expand(batch, -1)
+    _evaluate(integrand, panels, start, deltas, chunk_rows)
     n_evals = torch.full((batch,), FIRST_EVALS, dtype=torch.long, device=device)
     stopped_early = torch.zeros(batch, dtype=torch.bool, device=device)
     while True:
@@ -150,7 +153,8 @@ def integrate_adaptive(
             panel_err > budget[panels.owner] * (panels.hi - panels.lo)
         )
         at_top = panels.level == _TOP
-        cost = torch.where(at_top, 2 * FIRST_EVALS, _new_points(panels.level + 1))
+        added = torch.as_tensor(_ADDED, device=device)[(panels.level + 1).clamp(max=_TOP)]
+        cost = torch.where(at_top, 2 * FIRST_EVALS, added)
         refine &= _within_budget(panels.owner, cost * refine, n_evals, max_evals)
         has_work = torch.zeros(batch, dtype=torch.bool, device=device)
         has_work[panels.owner[refine]] = True
@@ -175,12 +179,6 @@ def integrate_adaptive(
         attributions.append(total.index_add_(0, panels.owner, top))
     relative = torch.where(attr_norm > 0, err_total / attr_norm.clamp_min(1e-300), err_total)
     return AdaptiveResult(attributions, relative, n_evals)
-
-
-def _new_points(level: torch.Tensor) -> torch.Tensor:
-    """Points a panel adds when it goes up to ``level``."""
-    counts = torch.as_tensor(np.bincount(FIRST_SEEN, minlength=len(LEVEL_SIZES) + 1))
-    return counts.to(level.device)[level.clamp(max=_TOP)]
 
 
 def _within_budget(
@@ -224,7 +222,7 @@ def _refine(
     first_seen = torch.as_tensor(FIRST_SEEN, device=device)
     gains = torch.cat([
         (first_seen[None, :] == level[:, None]) & climb[keep][:, None],
-        (first_seen <= FIRST_LEVEL).expand(halves, -1),
+        torch.as_tensor(_START, device=device).expand(halves, -1),
     ])  # fmt: skip
     _evaluate(integrand, out, gains, deltas, chunk_rows)
     return out
