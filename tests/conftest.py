@@ -63,3 +63,9 @@ def examples_train():
     sys.modules["_train"] = module  # dataclasses look their module up while being built
     spec.loader.exec_module(module)
     return module
+
+
+# The tiny BERT classifier and its tokenizer, for every folder's tests.
+from tests.tiny_bert import tiny_bert, tiny_bert_folder, tiny_tokenizer  # noqa: E402
+
+__all__ = ["tiny_bert", "tiny_bert_folder", "tiny_tokenizer"]

@@ -1,9 +1,23 @@
-"""What scalar is attributed: turning a model's output into one number per example.
+"""What scalar is attributed: the one place where targets and scores are resolved.
 
 A target is resolved once, at the input, into a :class:`ResolvedTarget` that the engine
 applies to every interpolated row. Scores are transforms of the model output applied
 before the target selects a class: ``"logit"`` (the output itself), ``"probability"``
-(softmax) and ``"log_prob"`` (log-softmax).
+(softmax over the last dimension) and ``"log_prob"`` (log-softmax).
+
+The forms a target may take, the same in every function:
+
+- ``None`` or ``"predicted"``: the model's prediction (the highest output of each example;
+  for a model with one output per example, that output);
+- an int, or a label name when the class names are known: that class for every example;
+- a tuple of ints: one index into a multi-dimensional output, e.g. ``(1, 2)`` picks
+  ``output[:, 1, 2]``, for every example;
+- a list or 1-D tensor: one class (int, label, tuple, or None for the prediction) per
+  example;
+- a (batch, K) tensor or nested list of ints: K targets per example, which share every
+  forward pass (results then keep a K dimension after the batch);
+- a callable from the (scored) output to (batch,) or (batch, K) scalars, or a
+  :class:`PerExample` callable that also receives each row's example index.
 """
 
 from __future__ import annotations
@@ -15,9 +29,16 @@ from typing import Any
 import torch
 
 from integrad.errors import ModelError, TargetError
+from integrad.options import score_name
 
 TargetSpec = (
-    int | Sequence[int] | torch.Tensor | str | Callable[[torch.Tensor], torch.Tensor] | None
+    int
+    | str
+    | tuple[int, ...]
+    | Sequence[Any]
+    | torch.Tensor
+    | Callable[[torch.Tensor], torch.Tensor]
+    | None
 )
 
 SCORES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
@@ -71,12 +92,12 @@ class ResolvedTarget:
     """A target fixed at the input: applies the score, then picks K scalars per row.
 
     Attributes:
-        index: Class indices per example, shape (batch, K), or None for scalar outputs and
-            callables.
+        index: Flat indices into each example's output, (batch, K), or None for callables.
         score: The name of the score transform.
         n_targets: K, the number of scalars attributed per example (they share forwards).
-        multi: Whether the user asked for several targets per example (results then keep
-            a K dimension after the batch).
+        multi: Whether several targets per example were asked for (results then keep a K
+            dimension after the batch).
+        fn: The callable target, if one was given.
     """
 
     index: torch.Tensor | None
@@ -91,9 +112,7 @@ class ResolvedTarget:
         rows = output.shape[0]
         if self.fn is not None:
             return _call_fn(self.fn, scored, example).reshape(rows, -1)
-        if self.index is None:
-            return scored.reshape(rows, 1)
-        return scored.reshape(rows, -1).gather(1, self.index[example])
+        return scored.reshape(rows, -1).gather(1, self.index[example])  # type: ignore[index]
 
     def repeated(self, source: torch.Tensor) -> ResolvedTarget:
         """The same target for an expanded batch whose example ``i`` copies ``source[i]``."""
@@ -110,64 +129,148 @@ class ResolvedTarget:
 
 
 def resolve_target(
-    target: TargetSpec, output: torch.Tensor, score: str = "logit"
+    target: TargetSpec,
+    output: torch.Tensor,
+    score: str = "logit",
+    labels: Sequence[str] | None = None,
 ) -> ResolvedTarget:
     """Check ``target`` against the output at the input and fix it per example.
 
     Args:
-        target: None (the model returns one scalar per example), an int class index, one
-            index per example (list or 1-D tensor), several per example (a (batch, K)
-            tensor or nested list: K attributions sharing every forward pass),
-            ``"predicted"`` (argmax at the input), or a callable mapping the (scored) output
-            to (batch,) or (batch, K) scalars (wrap it in :class:`PerExample` to receive the
-            example indices too).
-        output: The model output at the inputs, shape (batch,) or (batch, classes).
-        score: ``"logit"``, ``"probability"`` or ``"log_prob"``.
+        target: See the module docstring for the accepted forms.
+        output: The model output at the inputs, (batch, ...).
+        score: ``"logit"``, ``"probability"`` or ``"log_prob"`` (aliases accepted).
+        labels: Names of the outputs (the classes), so targets may be given by name.
+
+    Raises:
+        TargetError: A target out of range, an unknown label, a tuple of the wrong length,
+            or a list whose length is not the batch size; the message lists what is valid.
     """
-    if score not in SCORES:
-        raise TargetError(f"unknown score {score!r}; choose one of {', '.join(SCORES)}")
+    score = score_name(score)
     batch = output.shape[0]
     if callable(target) and not isinstance(target, torch.Tensor):
         examples = torch.arange(batch, device=output.device)
         values = _call_fn(target, SCORES[score](output), examples)
         multi = values.dim() == 2
         return ResolvedTarget(None, score, values.shape[1] if multi else 1, multi, target)
-    n_out = output[0].numel() if output.dim() > 0 and batch > 0 else 1
-    flat = output.reshape(batch, -1)
-    if target is None:
-        if n_out != 1:
+    shape = tuple(output.shape[1:])
+    labels = None if labels is None else [str(label) for label in labels]
+    if target is None or (isinstance(target, str) and target == "predicted"):
+        index = output.reshape(batch, -1).argmax(dim=1)[:, None]
+        return ResolvedTarget(index=index, score=score)
+    if isinstance(target, torch.Tensor):
+        if target.is_floating_point() or target.dim() > 2:
             raise TargetError(
-                f"the model returns {n_out} outputs per example; say which to attribute with "
-                f"target=<index 0..{n_out - 1}>, target=[one index per example] or "
-                "target='predicted'"
+                f"a target tensor must hold integer class indices, one per example (batch,) "
+                f"or K per example (batch, K); got {tuple(target.shape)} {target.dtype}"
             )
-        return ResolvedTarget(index=None, score=score)
-    if isinstance(target, str):
-        if target != "predicted":
-            raise TargetError(
-                f"unknown target {target!r}: the core engine takes an index, a list of indices, "
-                "'predicted' or a callable (label names are resolved by integrad.explain)"
-            )
-        index = flat.argmax(dim=1)
-    elif isinstance(target, int) and not isinstance(target, bool):
-        index = torch.full((batch,), target, dtype=torch.long, device=output.device)
-    else:
-        index = torch.as_tensor(target, device=output.device)
-        if index.dim() not in (1, 2) or index.shape[0] != batch or index.is_floating_point():
-            raise TargetError(
-                f"target must be an int, one int per example ({batch} here) or a ({batch}, K) "
-                f"table of ints; got {tuple(index.shape)} {index.dtype}"
-            )
-        index = index.long()
-    bad = (index < 0) | (index >= n_out)
-    if bad.any():
+        target = target.reshape(batch, -1).tolist() if target.dim() == 2 else target.tolist()
+        if isinstance(target, int):  # a 0-d tensor
+            target = [target] * batch
+    if _is_single(target):
+        flat = _flat_index(target, shape, labels)
+        index = torch.full((batch, 1), flat, dtype=torch.long, device=output.device)
+        return ResolvedTarget(index=index, score=score)
+    if not isinstance(target, Sequence) or isinstance(target, str):
+        raise TargetError(_forms_message(target, batch))
+    items = list(target)
+    if len(items) != batch:
         raise TargetError(
-            f"target {index[bad][0].item()} is out of range: the model returns {n_out} outputs "
-            f"per example, so valid targets are 0..{n_out - 1}"
+            f"target gives {len(items)} entries for {batch} examples; a list or 1-D tensor "
+            "means one target per example. For one index into a multi-dimensional output "
+            "for every example, pass a tuple, e.g. target=(1, 2)"
         )
-    multi = index.dim() == 2
-    index = index if multi else index[:, None]
+    multi = bool(items) and all(isinstance(t, list) for t in items)
+    rows = [t if multi else [t] for t in items]
+    if len({len(r) for r in rows}) > 1 or not all(rows):
+        raise TargetError("each example needs the same number of targets (K >= 1)")
+    predicted = output.reshape(batch, -1).argmax(dim=1).tolist()
+    flat_rows = [
+        [predicted[i] if t is None else _flat_index(t, shape, labels) for t in r]
+        for i, r in enumerate(rows)
+    ]
+    index = torch.tensor(flat_rows, dtype=torch.long, device=output.device)
     return ResolvedTarget(index=index, score=score, n_targets=index.shape[1], multi=multi)
+
+
+def _is_single(target: Any) -> bool:
+    """One target for every example: an int, a label or a tuple of ints."""
+    return (
+        _is_int(target)
+        or isinstance(target, str)
+        or (isinstance(target, tuple) and all(_is_int(t) for t in target))
+    )
+
+
+def _is_int(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0 and value.dtype.kind in "iu"
+
+
+def _flat_index(target: Any, shape: tuple[int, ...], labels: list[str] | None) -> int:
+    """One target as a flat index into an example's output of shape ``shape``."""
+    n_out = 1
+    for size in shape:
+        n_out *= size
+    if isinstance(target, str):
+        return _label_index(target, labels, n_out)
+    if isinstance(target, tuple):
+        if len(target) != len(shape):
+            raise TargetError(
+                f"target {target} indexes {len(target)} dimension(s), but each example's output "
+                f"has shape {shape}; give one index per output dimension"
+            )
+        flat = 0
+        for index, size in zip(target, shape, strict=True):
+            if not 0 <= int(index) < size:
+                raise TargetError(
+                    f"target {target} is out of range for outputs of shape {shape} per example"
+                )
+            flat = flat * size + int(index)
+        return flat
+    if not _is_int(target):
+        raise TargetError(
+            f"a target must be a class index, a label name or a tuple index; got {target!r}"
+        )
+    value = int(target)
+    if not 0 <= value < n_out:
+        named = (
+            f" ({', '.join(f'{i}={name}' for i, name in enumerate(labels))})"
+            if labels and len(labels) == n_out
+            else ""
+        )
+        raise TargetError(
+            f"target {value} is out of range: the model returns {n_out} outputs per example, "
+            f"so valid targets are 0..{n_out - 1}{named}"
+        )
+    return value
+
+
+def _label_index(target: str, labels: list[str] | None, n_out: int) -> int:
+    if labels:
+        if target in labels:
+            return labels.index(target)
+        folded = [i for i, name in enumerate(labels) if name.lower() == target.lower()]
+        if len(folded) == 1:
+            return folded[0]
+        raise TargetError(
+            f"unknown label {target!r}; the model's labels are: {', '.join(labels)} (or use a "
+            f"class index 0..{n_out - 1})"
+        )
+    raise TargetError(
+        f"target {target!r} is a label name, but the model's class names are not known; pass "
+        f"labels=[...] or a class index 0..{n_out - 1}"
+    )
+
+
+def _forms_message(target: Any, batch: int) -> str:
+    return (
+        f"target must be None (the prediction), a class index or label, a tuple index, one of "
+        f"those per example ({batch} here), a (batch, K) table, or a callable; got {target!r}"
+    )
 
 
 def _call_fn(

@@ -29,7 +29,7 @@ def test_json_for_one_text(capsys, tiny_bert_folder):
     assert code == 0, err
     data = json.loads(out)
     assert data["text"] == "great food"  # words given without quotes are joined
-    assert data["words"] == ["great", "food"] and data["n_steps"] == 8
+    assert data["words"] == ["great", "food"] and data["options"]["n_steps"] == 8
     assert data["predicted_label"] in ("NEGATIVE", "POSITIVE")
     total = sum(data["token_scores"])
     change = data["output"] - data["baseline_output"]
@@ -41,8 +41,16 @@ def test_adaptive_method_reports_its_error_estimate(capsys, tiny_bert_folder):
     code, out, err = _run(capsys, *argv, "--tol", "1e-4")
     assert code == 0, err
     data = json.loads(out)
-    assert data["method"] == "adaptive" and data["options"] == {"tol": 1e-4}
+    assert data["options"]["method"] == "adaptive" and data["options"]["tol"] == 1e-4
     assert data["error_estimate"] < 1e-3
+    # --tol alone asks for adaptive integration; with a fixed rule it is refused, not ignored.
+    code, out, err = _run(
+        capsys, "great food", "-m", str(tiny_bert_folder), "--json", "--tol", "1e-3"
+    )
+    assert code == 0 and json.loads(out)["options"]["method"] == "adaptive"
+    argv = ["great food", "-m", str(tiny_bert_folder), "--method", "gausslegendre", "--tol", "1e-3"]
+    code, _, err = _run(capsys, *argv)
+    assert code == 1 and "tol applies to method='adaptive'" in err
 
 
 def test_colored_words_label_and_delta_are_printed(capsys, tiny_bert_folder):
@@ -106,7 +114,7 @@ def test_truncation_is_reported_as_a_warning(capsys, tiny_bert_folder):
         capsys, "great food " * 4, "-m", str(tiny_bert_folder), "--max-length", "5"
     )
     assert code == 0
-    assert "integrad: warning: text 0 has 10 tokens, more than the maximum of 5" in err
+    assert "integrad: warning: the text has 10 tokens, more than the maximum of 5" in err
     assert "truncated" in out
 
 

@@ -92,7 +92,7 @@ def test_max_evals_stops_with_a_warning():
 
 
 def test_bad_settings_name_the_fix():
-    with pytest.raises(integrad.IntegradError, match="tol must be > 0"):
+    with pytest.raises(integrad.IntegradError, match="tol must be a number > 0"):
         integrad.attribute(steep, X, method="adaptive", tol=0)
     with pytest.raises(integrad.IntegradError, match="max_evals must be at least 9"):
         integrad.attribute(steep, X, method="adaptive", max_evals=8)

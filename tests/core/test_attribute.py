@@ -68,12 +68,14 @@ def test_memory_budget_picks_the_chunk(mlp):
     x = torch.randn(2, 5, dtype=torch.float64)
     counting = Counting(mlp)
     small = integrad.attribute(counting, x, target=0, n_steps=10, memory_budget=1)
-    # The input (2 rows), the memory probes (1 and 2 rows), then one row at a time: the
-    # baseline values (2 rows) and the 20 gradient rows.
-    assert counting.rows == [2, 1, 2] + [1] * 22
+    # The input (2 rows), the memory probe (1 row), then one row at a time: the baseline
+    # values (2 rows) and the 20 gradient rows (one example at a time: even one example's
+    # accumulators exceed the budget).
+    assert counting.rows == [2, 1] + [1] * 22
     counting.rows.clear()
     default = integrad.attribute(counting, x, target=0, n_steps=10)
-    assert counting.rows == [2, 1, 2, 2, 20]
+    # The probe ran once for this model and row shape in the process: not again.
+    assert counting.rows == [2, 2, 20]
     torch.testing.assert_close(small.attributions, default.attributions)
 
 
@@ -93,7 +95,7 @@ def test_tuple_and_dict_inputs_with_forward_kwargs():
     res = integrad.attribute(
         lambda a, b, scale: f(a, b, scale),
         {"a": a, "b": b},
-        baselines={"b": 1.0},
+        baseline={"b": 1.0},
         forward_kwargs={"scale": scale},
     )
     assert set(res.attributions) == {"a", "b"}
@@ -143,7 +145,7 @@ def test_layer_mode_on_embeddings_is_complete(embedding_mlp):
 def test_layer_baselines_given_in_activation_space(embedding_mlp):
     ids = torch.tensor([[3, 5, 7]])
     res = integrad.attribute(
-        embedding_mlp, ids, layer=embedding_mlp.embedding, target=0, layer_baselines=0.0
+        embedding_mlp, ids, layer=embedding_mlp.embedding, target=0, layer_baseline=0.0
     )
     emb = embedding_mlp.embedding(ids).detach()
     assert res.baseline_output.item() == pytest.approx(
@@ -201,5 +203,8 @@ def test_unused_input_gets_zero_attribution():
 def test_to_dict_is_json_ready(mlp):
     res = integrad.attribute(mlp, torch.randn(1, 5, dtype=torch.float64), target=0)
     d = res.to_dict()
-    assert d["method"] == "gausslegendre" and d["n_steps"] == 50 and len(d["attributions"][0]) == 5
+    assert d["options"]["method"] == "gausslegendre" and d["options"]["n_steps"] == 50
+    assert d["attributions"]["shape"] == [1, 5] and d["type"] == "Attribution"
     assert '"delta"' in res.to_json()
+    again = integrad.Attribution.from_json(res.to_json())
+    assert again == res and again.attributions.dtype == torch.float64

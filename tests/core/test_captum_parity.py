@@ -19,7 +19,7 @@ def test_inputs_match_captum_on_cnn(cnn, rule):
     torch.manual_seed(2)
     x, base = torch.rand(3, 3, 8, 8), torch.rand(3, 3, 8, 8) * 0.1
     target = [0, 3, 4]
-    ours = integrad.attribute(cnn, x, baselines=base, target=target, method=rule, n_steps=24)
+    ours = integrad.attribute(cnn, x, baseline=base, target=target, method=rule, n_steps=24)
     theirs = IntegratedGradients(cnn).attribute(x, base, target=target, method=rule, n_steps=24)
     _assert_relative(ours.attributions, theirs)
 
@@ -32,7 +32,7 @@ def test_embedding_layer_matches_captum(embedding_mlp, rule):
     ours = integrad.attribute(
         embedding_mlp,
         ids,
-        baselines=base,
+        baseline=base,
         target=[2, 1],
         method=rule,
         n_steps=32,

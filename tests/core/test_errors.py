@@ -19,28 +19,32 @@ def test_token_ids_without_layer(embedding_mlp):
 def test_baseline_that_does_not_broadcast(mlp):
     with pytest.raises(integrad.BaselineError, match=r"shape \(3,\).*does not broadcast.*\(2, 5\)"):
         integrad.attribute(
-            mlp, torch.zeros(2, 5, dtype=torch.float64), baselines=torch.zeros(3), target=0
+            mlp, torch.zeros(2, 5, dtype=torch.float64), baseline=torch.zeros(3), target=0
         )
 
 
 def test_baselines_structure_mismatch():
     with pytest.raises(integrad.BaselineError, match="1 items but there are 2 inputs"):
         integrad.attribute(
-            lambda a, b: a.sum(1), (torch.ones(1, 2), torch.ones(1, 2)), baselines=(0.0,)
+            lambda a, b: a.sum(1), (torch.ones(1, 2), torch.ones(1, 2)), baseline=(0.0,)
         )
     with pytest.raises(integrad.BaselineError, match=r"names \['c'\]"):
-        integrad.attribute(lambda a: a.sum(1), {"a": torch.ones(1, 2)}, baselines={"c": 0.0})
+        integrad.attribute(lambda a: a.sum(1), {"a": torch.ones(1, 2)}, baseline={"c": 0.0})
 
 
-def test_missing_target_for_multi_output(mlp):
-    with pytest.raises(integrad.TargetError, match="3 outputs per example.*target="):
-        integrad.attribute(mlp, torch.zeros(1, 5, dtype=torch.float64))
+def test_no_target_explains_the_prediction_of_a_multi_output_model(mlp):
+    x = torch.randn(3, 5, dtype=torch.float64)
+    res = integrad.attribute(mlp, x)  # target=None: the prediction, as in every function
+    assert res.target.tolist() == mlp(x).argmax(1).tolist()
+    torch.testing.assert_close(
+        res.attributions, integrad.attribute(mlp, x, target="predicted").attributions
+    )
 
 
 def test_target_out_of_range(mlp):
     with pytest.raises(integrad.TargetError, match="target 3 is out of range.*0..2"):
         integrad.attribute(mlp, torch.zeros(1, 5, dtype=torch.float64), target=3)
-    with pytest.raises(integrad.TargetError, match="one int per example"):
+    with pytest.raises(integrad.TargetError, match="gives 3 entries for 2 examples"):
         integrad.attribute(mlp, torch.zeros(2, 5, dtype=torch.float64), target=[0, 1, 2])
 
 
@@ -61,7 +65,7 @@ def test_nan_or_inf_in_inputs_or_baselines(mlp, bad):
     with pytest.raises(integrad.InputError, match="input 0 contains NaN or inf.*nan_to_num"):
         integrad.attribute(mlp, x_bad, target=0)
     with pytest.raises(integrad.InputError, match="baseline for 0 contains NaN or inf"):
-        integrad.attribute(mlp, x, baselines=x_bad, target=0)
+        integrad.attribute(mlp, x, baseline=x_bad, target=0)
 
 
 def test_detached_graph(mlp):

@@ -48,14 +48,14 @@ W = torch.tensor([2.0, -1.0, 3.0], dtype=torch.float64)
 
 @pytest.mark.parametrize("rule", RULES)
 def test_linear_model_is_exact_for_every_rule(rule):
-    res = integrad.attribute(lambda x: x @ W, X, baselines=X0, method=rule, n_steps=7)
+    res = integrad.attribute(lambda x: x @ W, X, baseline=X0, method=rule, n_steps=7)
     torch.testing.assert_close(res.attributions, W * (X - X0), rtol=1e-12, atol=1e-12)
     assert abs(res.delta.item()) < 1e-12
 
 
 @pytest.mark.parametrize("rule", ["riemann_middle", "riemann_trapezoid", "gausslegendre"])
 def test_quadratic_is_exact_for_second_order_rules(rule):
-    res = integrad.attribute(lambda x: (W * x**2).sum(1), X, baselines=X0, method=rule, n_steps=4)
+    res = integrad.attribute(lambda x: (W * x**2).sum(1), X, baseline=X0, method=rule, n_steps=4)
     torch.testing.assert_close(res.attributions, W * (X**2 - X0**2), rtol=1e-12, atol=1e-12)
 
 
@@ -63,7 +63,7 @@ def test_quadratic_is_exact_for_second_order_rules(rule):
 def test_quadratic_error_of_first_order_rules_is_exactly_known(rule):
     # The gradient is linear in alpha, so the left/right sums miss by -+ w * d^2 / n.
     n = 10
-    res = integrad.attribute(lambda x: (W * x**2).sum(1), X, baselines=X0, method=rule, n_steps=n)
+    res = integrad.attribute(lambda x: (W * x**2).sum(1), X, baseline=X0, method=rule, n_steps=n)
     sign = -1 if rule == "riemann_left" else 1
     expected = W * (X**2 - X0**2) + sign * W * (X - X0) ** 2 / n
     torch.testing.assert_close(res.attributions, expected, rtol=1e-12, atol=1e-12)
@@ -77,7 +77,7 @@ def test_product_of_two_inputs():
 
 
 def _sin_error(rule, n):
-    res = integrad.attribute(lambda x: torch.sin(x).sum(1), X, baselines=X0, method=rule, n_steps=n)
+    res = integrad.attribute(lambda x: torch.sin(x).sum(1), X, baseline=X0, method=rule, n_steps=n)
     exact = torch.sin(X) - torch.sin(X0)
     return (res.attributions - exact).abs().max().item()
 

@@ -1,6 +1,5 @@
-"""Fixtures shared with the result and adapter tests (a hand-made explanation, tiny BERT)."""
+"""Fixtures shared with the result tests (a hand-made explanation)."""
 
-from tests.adapters.conftest import tiny_tokenizer
 from tests.results.conftest import explanation
 
-__all__ = ["explanation", "tiny_tokenizer"]
+__all__ = ["explanation"]

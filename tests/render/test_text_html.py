@@ -5,8 +5,8 @@ from html.parser import HTMLParser
 import integrad
 from integrad.render.colors import NEGATIVE_RGB, POSITIVE_RGB, css_rgb, signed_rgb
 from integrad.render.text_html import explanation_html
-from tests.adapters.conftest import make_bert
 from tests.results.conftest import make_explanation
+from tests.tiny_bert import make_bert
 
 ATTACK = "<img src=x onerror=alert(1)>"
 # Exactly what the renderer writes: any other tag or attribute came from the text.

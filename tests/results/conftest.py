@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from integrad.options import Options
 from integrad.results.text import TextExplanation
 
 
@@ -25,18 +26,16 @@ def make_explanation(**overrides: Any) -> TextExplanation:
         "probabilities": (0.3, 0.7),
         "predicted": 1,
         "target": 1,
-        "score": "logit",
         "output": 1.0,
         "baseline_output": 0.4,
         "delta": 0.0,
-        "method": "gausslegendre",
-        "n_steps": 50,
         "n_evals": 50,
         "baseline": "pad",
         "model_name": "tiny-test-model",
     }
+    settings = {k: overrides.pop(k) for k in Options.names() if k in overrides}
     values.update(overrides)
-    return TextExplanation(**values)
+    return TextExplanation(**values, options=Options(**settings).resolved())
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from PIL import Image
 
 import integrad
 from integrad.errors import InputError
+from integrad.results.image import ImageExplanation
 
 LABELS = ["<b>cat</b>", "dog", "fox"]
 
@@ -99,10 +100,15 @@ def test_html_embeds_pictures_and_escapes_labels(model, images, tmp_path):
 def test_plain_data_round_trips_through_json(model, images):
     exp = integrad.explain_image(model, images, target=[0, 1, 2], labels=LABELS, n_steps=8)
     data = json.loads(exp.to_json())
-    assert data["target_labels"] == LABELS
-    assert torch.tensor(data["attributions"]).shape == (3, 3, 6, 6)
-    torch.testing.assert_close(torch.tensor(data["pixel_map"]), exp.pixel_map)
+    assert data["type"] == "ImageExplanation" and data["target_labels"] == LABELS
+    assert data["attributions"]["shape"] == [3, 3, 6, 6]
+    assert data["attributions"]["dtype"] == "float64"
+    pixel_map = torch.tensor(data["pixel_map"]["tensor"], dtype=torch.float64)
+    torch.testing.assert_close(pixel_map, exp.pixel_map)
     assert data["baseline"] == "black" and data["pixel_std"] is None
+    again = ImageExplanation.from_json(exp.to_json())
+    assert again == exp and again.pixel_map.dtype == exp.pixel_map.dtype
+    torch.testing.assert_close(again.attributions, exp.attributions, rtol=0, atol=0)
     buffer = io.BytesIO()
     exp.plot(0).savefig(buffer, format="png")
     assert buffer.getvalue()[:4] == b"\x89PNG"

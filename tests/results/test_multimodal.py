@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 import integrad
+from integrad.results.multimodal import MultimodalExplanation
 
 EVIL = "<img src=x onerror=alert(1)>"
 
@@ -90,4 +91,6 @@ def test_plain_data_round_trips_through_json(explanation):
     data = json.loads(explanation.to_json())
     assert data["features"][0][1]["name"] == EVIL
     assert data["modalities"] == {"input_ids": "text", "numbers": "numbers"}
-    assert data["fixed"] == [] and len(data["shares"]["text"]) == 2
+    assert data["fixed"] == [] and data["shares"]["text"]["shape"] == [2]
+    again = MultimodalExplanation.from_json(explanation.to_json())
+    assert again == explanation and again.features[0][1] == explanation.features[0][1]

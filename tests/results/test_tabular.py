@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 
 import integrad
 from integrad.errors import InputError
+from integrad.results.tabular import TabularExplanation
 
 NAMES = ["age", "<i>income</i>", "debt", "score", "tenure"]
 
@@ -78,9 +79,12 @@ def test_html_escapes_feature_names(explanation):
 
 def test_plain_data_round_trips_through_json(explanation):
     data = json.loads(explanation.to_json())
-    frame = data["attributions"]
+    frame = data["attributions"]["frame"]
     assert frame["columns"] == NAMES and frame["index"][0].startswith("2024-01-01")
     assert np.allclose(frame["data"], explanation.attributions.to_numpy())
-    assert data["target"] == [1, 1, 1, 1] and data["target_labels"] == ["yes"] * 4
-    assert np.allclose(data["delta"], explanation.delta.to_numpy())
+    assert data["target"]["tensor"] == [1, 1, 1, 1] and data["target_labels"] == ["yes"] * 4
+    assert np.allclose(data["delta"]["tensor"], explanation.delta.numpy())
     assert data["std"] is None
+    again = TabularExplanation.from_json(explanation.to_json())
+    assert again == explanation
+    assert list(again.attributions.columns) == NAMES

@@ -30,10 +30,12 @@ def test_to_dict_is_plain_data_with_label_names(explanation):
 
 
 def test_json_round_trip_gives_an_equal_explanation():
-    e = make_explanation(truncated=True, error_estimate=2e-4, options={"tol": 1e-3})
+    e = make_explanation(truncated=True, error_estimate=2e-4, tol=1e-3)
     again = TextExplanation.from_json(e.to_json())
     assert again == e
     assert isinstance(again.word_spans[0], tuple) and isinstance(again.tokens, tuple)
+    assert again.options.method == "adaptive" and again.options.tol == 1e-3
+    assert again != make_explanation(truncated=True, error_estimate=2e-4, tol=1e-4)
 
 
 def test_from_dict_names_missing_fields(explanation):

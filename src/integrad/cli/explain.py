@@ -17,12 +17,8 @@ import warnings
 from pathlib import Path
 from typing import Any, TextIO
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-from integrad.adapters.text import explain
+from integrad.cli.options import add_integration_arguments, settings_from
 from integrad.errors import InputError
-from integrad.results.text import TextExplanation, TextExplanations
 
 #: More texts than this get a progress bar on standard error.
 PROGRESS_FROM = 3
@@ -58,25 +54,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-m", "--model", help="model name or folder (default: bundled model)")
     p.add_argument("--tokenizer", help="tokenizer name or folder (default: the model's)")
     p.add_argument("-t", "--target", help="label name or class index (default: predicted)")
-    p.add_argument("-n", "--steps", type=int, default=50, help="points on the path (50)")
-    p.add_argument("--method", default="gausslegendre", help="integration rule, or adaptive")
-    p.add_argument("--tol", type=float, help="relative error target for --method adaptive")
     p.add_argument(
-        "--baseline", default="pad", help="pad, mask, unk, zero, or a baseline text (pad)"
-    )
-    p.add_argument(
-        "--score",
-        default="logit",
-        choices=["logit", "probability", "log_prob"],
-        help="what is attributed (logit)",
+        "--baseline",
+        default="pad",
+        help="a baseline name (integrad.list_baselines('text'): pad, mask, unk, eos, zero) or "
+        "a baseline text (pad)",
     )
     p.add_argument("--max-length", type=int, help="truncate texts to this many tokens")
-    p.add_argument("--batch", type=int, default=32, help="texts per batch (32)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--html", metavar="FILE", help="write an HTML page of the results")
     p.add_argument("--png", metavar="FILE", help="write a bar chart of the word scores")
     p.add_argument("--trust-remote-code", action="store_true", help="allow checkpoint code")
     p.add_argument("--offline", action="store_true", help="never download; local files only")
+    add_integration_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -113,22 +103,28 @@ def _target(value: str | None) -> str | int | None:
 def run(args: argparse.Namespace) -> int:
     """Explains the texts and prints, or writes, the results."""
     texts = read_texts(args, sys.stdin)
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from integrad.modalities.text import explain
+
     err = Console(stderr=True)
     _quiet_transformers()
     options: dict[str, Any] = {
         "tokenizer": args.tokenizer,
         "target": _target(args.target),
         "baseline": args.baseline,
-        "score": args.score,
-        "method": args.method,
-        "n_steps": args.steps,
         "max_length": args.max_length,
-        "texts_per_batch": args.batch,
         "trust_remote_code": args.trust_remote_code,
         "local_files_only": args.offline,
+        **settings_from(args),
     }
-    if args.tol is not None:
-        options["tol"] = args.tol
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if len(texts) > PROGRESS_FROM:
@@ -157,9 +153,11 @@ def _quiet_transformers() -> None:
     hf_logging.set_verbosity_error()
 
 
-def _output(
-    result: TextExplanation | TextExplanations, args: argparse.Namespace, err: Console
-) -> None:
+def _output(result: Any, args: argparse.Namespace, err: Any) -> None:
+    from rich.console import Console
+
+    from integrad.results.text import TextExplanations
+
     many = isinstance(result, TextExplanations)
     if args.json:
         data = [e.to_dict() for e in result] if many else result.to_dict()

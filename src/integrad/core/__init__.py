@@ -1,10 +1,26 @@
 """The IG engine: integration rules, the evaluation loop, layer substitution, batching.
 
-Nothing here imports transformers: every adapter meets the same small engine.
+Nothing here imports transformers, pandas or matplotlib: every front end meets the same
+small engine. Names are imported on first use, so ``integrad.core.rules`` loads without torch.
 """
 
-from integrad.core.attribute import attribute
-from integrad.core.noise import Noise
-from integrad.core.rules import list_rules, register_rule, rule_points
+from __future__ import annotations
 
-__all__ = ["Noise", "attribute", "list_rules", "register_rule", "rule_points"]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "attribute": "integrad.core.engine",
+    "list_rules": "integrad.core.rules",
+    "register_rule": "integrad.core.rules",
+    "rule_points": "integrad.core.rules",
+    "Noise": "integrad.options",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'integrad.core' has no attribute {name!r}")

@@ -1,13 +1,23 @@
-"""How many rows go through the model at once."""
+"""How many examples are integrated together, and how many rows go through the model at once.
+
+Memory goes to two things: what one chunk of rows keeps alive for its backward pass, and
+the integration's accumulators (float64 sums shaped like the attributed tensors, several
+per example and target for adaptive integration). Both are counted against one budget.
+"""
 
 from __future__ import annotations
 
 import os
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from torch import nn
 
 from integrad.core.integrand import Integrand
-from integrad.errors import IntegradError
 
-#: Default budget for the memory one chunk's forward and backward take: 1 GiB, or the
+#: Default budget for one chunk's forward and backward plus the accumulators: 1 GiB, or the
 #: ``INTEGRAD_MEMORY_BUDGET`` environment variable (bytes).
 DEFAULT_MEMORY_BUDGET = int(os.environ.get("INTEGRAD_MEMORY_BUDGET", 2**30))
 
@@ -16,21 +26,68 @@ DEFAULT_MEMORY_BUDGET = int(os.environ.get("INTEGRAD_MEMORY_BUDGET", 2**30))
 #: peaked at 2.2 GiB above the loaded model when the saved tensors alone were held to 1 GiB).
 BACKWARD_FACTOR = 2
 
+#: Float64 copies of the attributed tensors an example holds per target: fixed rules keep
+#: the sum and the result; adaptive integration keeps one sum per nested level (6) per
+#: panel, with room for panels that split, and the error estimate's temporaries.
+ACCUMULATOR_COPIES = {"fixed": 3, "adaptive": 16}
 
-def chunk_rows(
-    integrand: Integrand, total_rows: int, batch_size: int | None, memory_budget: int | None
-) -> int:
-    """Rows per forward/backward: ``batch_size``, or as many as fit in the memory budget.
+#: At most this share of the budget goes to accumulators; the rest to the chunk's rows.
+ACCUMULATOR_SHARE = 0.5
 
-    The cost of a row is measured, not guessed: a probe runs one and two rows with autograd's
-    saved-tensor hooks and takes the difference, which is what each extra row keeps alive
-    for backward (parameters cancel out); ``BACKWARD_FACTOR`` adds backward's temporaries.
+# Per model (or forward function), per row signature: bytes a row keeps for backward.
+_PROBES: weakref.WeakKeyDictionary[Any, dict[Any, int]] = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class Chunking:
+    """Examples integrated together (``group``) and rows per forward/backward (``rows``)."""
+
+    group: int
+    rows: int
+
+
+def plan_chunks(
+    integrand: Integrand,
+    forward: Callable[..., Any],
+    modules: list[nn.Module],
+    rows_per_example: int,
+    adaptive: bool,
+    batch_size: int | None,
+    memory_budget: int | None,
+) -> Chunking:
+    """Examples per group and rows per chunk that keep the whole call under the budget.
+
+    The cost of a row is measured, not guessed, once per model and row shape in a process:
+    a probe runs one row with autograd's saved-tensor hooks and counts what it keeps for
+    backward, leaving out the parameters and buffers (they do not grow with the rows);
+    ``BACKWARD_FACTOR`` adds backward's temporaries.
     """
-    if batch_size is not None:
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-            raise IntegradError(f"batch_size must be a positive integer, got {batch_size!r}")
-        return batch_size
     budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
-    one = integrand.saved_bytes(1)
-    per_row = max(integrand.saved_bytes(2) - one, 1) * BACKWARD_FACTOR
-    return max(1, min(total_rows, budget // per_row))
+    n = integrand.batch
+    k = integrand.target.n_targets
+    elements = sum(p.start[:1].numel() for p in integrand.points)
+    copies = ACCUMULATOR_COPIES["adaptive" if adaptive else "fixed"]
+    per_example = 8 * k * elements * copies  # float64 accumulators
+    group = int(max(1, min(n, (budget * ACCUMULATOR_SHARE) // max(per_example, 1))))
+    if batch_size is not None:
+        return Chunking(group, batch_size)
+    per_row = _probe(integrand, forward, modules) * BACKWARD_FACTOR
+    left = max(budget - group * per_example, budget * (1 - ACCUMULATOR_SHARE))
+    rows = int(max(1, min(group * rows_per_example, left // max(per_row, 1))))
+    return Chunking(group, rows)
+
+
+def _probe(integrand: Integrand, forward: Callable[..., Any], modules: list[nn.Module]) -> int:
+    """Bytes one row keeps for backward, measured once per model and row signature."""
+    owner: Any = modules[0] if modules else forward
+    key = (integrand.row_signature(), tuple(id(m) for m in integrand.taps.layers))
+    try:
+        cache = _PROBES.setdefault(owner, {})
+    except TypeError:  # an object that cannot be weakly referenced: measure every time
+        cache = {}
+    if key not in cache:
+        fixed = {
+            t.untyped_storage().data_ptr() for m in modules for t in (*m.parameters(), *m.buffers())
+        }
+        cache[key] = integrand.saved_bytes_per_row(fixed)
+    return cache[key]

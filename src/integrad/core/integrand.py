@@ -10,33 +10,16 @@ sums at once, so memory does not grow with the number of steps.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
 from integrad.core.layers import LayerTaps
+from integrad.core.path import Point
 from integrad.core.structure import Structure
 from integrad.errors import ModelError
 from integrad.targets import ResolvedTarget, select_output
-
-
-@dataclass(frozen=True)
-class Point:
-    """One attributed tensor: an input (``layer`` None) or a layer's output.
-
-    Attributes:
-        position: Index of the input in the flat inputs (inputs only).
-        layer: Index of the layer in the taps (layers only).
-        start: The baseline, shape (batch, *shape).
-        delta: Input minus baseline, shape (batch, *shape).
-    """
-
-    position: int | None
-    layer: int | None
-    start: torch.Tensor
-    delta: torch.Tensor
 
 
 class Integrand:
@@ -49,6 +32,7 @@ class Integrand:
         structure: Structure,
         points: list[Point],
         taps: LayerTaps,
+        forward_args: tuple[Any, ...],
         forward_kwargs: dict[str, Any],
         target: ResolvedTarget,
     ) -> None:
@@ -57,16 +41,40 @@ class Integrand:
         self.structure = structure
         self.points = points
         self.taps = taps
+        self.args = forward_args
         self.kwargs = forward_kwargs
         self.target = target
         self.batch = inputs[0].shape[0]
 
+    def subset(self, examples: torch.Tensor) -> Integrand:
+        """The same integrand over some of the examples only, renumbered from 0."""
+        points = [
+            Point(p.position, p.layer, p.start[examples], p.delta[examples]) for p in self.points
+        ]
+        return Integrand(
+            self.forward,
+            [x[examples] for x in self.inputs],
+            self.structure,
+            points,
+            self.taps,
+            tuple(_rows(v, examples, self.batch) for v in self.args),
+            {k: _rows(v, examples, self.batch) for k, v in self.kwargs.items()},
+            self.target.repeated(examples),
+        )
+
     def _scores(
         self, example: torch.Tensor, alpha: torch.Tensor, grad: bool
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """Target scores (rows,) at the given rows and the interpolated tensors they used."""
+        """Target scores (rows, K) at the given rows and the interpolated tensors they used."""
+        output, leaves = self._outputs(example, alpha, grad)
+        return self.target(output, example), leaves
+
+    def _outputs(
+        self, example: torch.Tensor, alpha: torch.Tensor, grad: bool
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The model's output (rows, ...) at the given rows and the interpolated tensors."""
         values: list[Any] = [x.index_select(0, example) for x in self.inputs]
-        replacements: list[torch.Tensor] = [None] * len(self.taps.layers)  # type: ignore[list-item]
+        replacements: list[list[torch.Tensor]] = [[] for _ in self.taps.layers]
         leaves = []
         for point in self.points:
             shape = (-1,) + (1,) * (point.start.dim() - 1)
@@ -77,30 +85,39 @@ class Integrand:
                 z.requires_grad_(True)
             leaves.append(z)
             if point.layer is None:
-                values[point.position] = z
+                values[point.position] = z  # type: ignore[index]
             else:
-                replacements[point.layer] = z
+                replacements[point.layer[0]].append(z)
+        args = tuple(_rows(v, example, self.batch) for v in self.args)
         kwargs = {k: _rows(v, example, self.batch) for k, v in self.kwargs.items()}
         if self.taps.layers:
             self.taps.substituting(replacements)
         with torch.set_grad_enabled(grad):
             try:
-                raw = self.structure.call(self.forward, values, kwargs)
+                raw = self.structure.call(self.forward, values, args, kwargs)
             except RuntimeError as err:
                 if "numpy" in str(err).lower():
                     raise ModelError(_not_differentiable(str(err))) from err
                 raise
             if self.taps.layers:
                 self.taps.check_all_called()
-            return self.target(select_output(raw), example), leaves
+            return select_output(raw), leaves
 
     def values(self, example: torch.Tensor, alpha: torch.Tensor, chunk_rows: int) -> torch.Tensor:
-        """Target scores at the given rows, without gradients: shape (rows,)."""
-        parts = []
+        """Target scores at the given rows, without gradients: shape (rows, K)."""
+        return self.outputs(example, alpha, chunk_rows)[0]
+
+    def outputs(
+        self, example: torch.Tensor, alpha: torch.Tensor, chunk_rows: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Target scores (rows, K) and the model's whole output (rows, ...), without gradients."""
+        scores, outputs = [], []
         for lo in range(0, example.shape[0], chunk_rows):
             sl = slice(lo, lo + chunk_rows)
-            parts.append(self._scores(example[sl], alpha[sl], grad=False)[0].detach())
-        return torch.cat(parts)
+            output = self._outputs(example[sl], alpha[sl], grad=False)[0].detach()
+            scores.append(self.target(output, example[sl]).detach())
+            outputs.append(output)
+        return torch.cat(scores), torch.cat(outputs)
 
     def weighted_gradient_sums(
         self,
@@ -141,6 +158,8 @@ class Integrand:
             if not scores.requires_grad:
                 raise ModelError(_not_differentiable("the output does not require grad"))
             grads = _per_target_gradients(scores, leaves)
+            if all(g is None for g in grads):
+                raise ModelError(_not_differentiable("no attributed tensor reaches the output"))
             w = weights[sl].to(dtype)
             for total, g, leaf in zip(sums, grads, leaves, strict=True):
                 if g is None:  # this input does not influence the output: zero gradient
@@ -153,21 +172,30 @@ class Integrand:
                     total[:, j].index_add_(0, group[sl], g * w[:, j].view(shape))
         return sums
 
-    def saved_bytes(self, rows: int) -> int:
-        """Bytes autograd keeps for backward when ``rows`` rows run at once (memory probe)."""
+    def saved_bytes_per_row(self, fixed: set[int]) -> int:
+        """Bytes autograd keeps for backward per row (the memory probe): one row is run with
+        the saved-tensor hooks, and storages in ``fixed`` (the model's parameters and
+        buffers, by data pointer), which do not grow with the rows, are left out."""
         storages: dict[int, int] = {}
 
         def pack(t: torch.Tensor) -> torch.Tensor:
             storage = t.untyped_storage()
-            storages[storage.data_ptr()] = storage.nbytes()
+            if storage.data_ptr() not in fixed:
+                storages[storage.data_ptr()] = storage.nbytes()
             return t
 
-        example = torch.zeros(rows, dtype=torch.long, device=self.inputs[0].device)
-        alpha = torch.full((rows,), 0.5, device=self.inputs[0].device)
+        example = torch.zeros(1, dtype=torch.long, device=self.inputs[0].device)
+        alpha = torch.full((1,), 0.5, device=self.inputs[0].device)
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
             scores, leaves = self._scores(example, alpha, grad=True)
         del scores, leaves
         return sum(storages.values())
+
+    def row_signature(self) -> tuple[Any, ...]:
+        """What the cost of a row depends on: the shapes and dtypes of one row's tensors."""
+        tensors = [p.start for p in self.points] + list(self.inputs)
+        tensors += [v for v in (*self.args, *self.kwargs.values()) if isinstance(v, torch.Tensor)]
+        return tuple((tuple(t.shape[1:]), t.dtype, t.device.type) for t in tensors)
 
 
 def _per_target_gradients(

@@ -7,57 +7,24 @@ forward/backward passes instead of running one attribution per sample. For layer
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import torch
 
-from integrad.core.integrand import Point
-from integrad.errors import IntegradError
+from integrad.core.path import Point
+from integrad.options import Noise
 from integrad.targets import ResolvedTarget
-
-KINDS = ("smoothgrad", "smoothgrad_sq", "vargrad")
-
-
-@dataclass(frozen=True)
-class Noise:
-    """How to average attributions over noisy inputs.
-
-    Attributes:
-        n_samples: Noisy copies per example.
-        level: Standard deviation of the Gaussian noise as a fraction of each example's
-            value range (max - min) of the attributed tensor, as in the SmoothGrad paper.
-        kind: ``"smoothgrad"`` (mean attribution), ``"smoothgrad_sq"`` (mean of squares) or
-            ``"vargrad"`` (variance).
-        seed: Seed of the noise: the same seed gives the same attributions.
-
-    Example:
-        >>> noise = Noise(n_samples=8, level=0.1, seed=0)
-    """
-
-    n_samples: int = 10
-    level: float = 0.1
-    kind: str = "smoothgrad"
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise IntegradError(
-                f"unknown noise kind {self.kind!r}; choose one of {', '.join(KINDS)}"
-            )
-        if not isinstance(self.n_samples, int) or self.n_samples < 1:
-            raise IntegradError(f"n_samples must be a positive integer, got {self.n_samples!r}")
-        if not self.level >= 0:
-            raise IntegradError(f"noise level must be >= 0, got {self.level!r}")
 
 
 def expand(
     noise: Noise,
     points: list[Point],
     flat: list[torch.Tensor],
+    args: tuple[Any, ...],
     kwargs: dict[str, Any],
     target: ResolvedTarget,
-) -> tuple[list[Point], list[torch.Tensor], dict[str, Any], ResolvedTarget]:
+) -> tuple[list[Point], list[torch.Tensor], tuple[Any, ...], dict[str, Any], ResolvedTarget]:
     """Repeat every example ``n_samples`` times (sample-minor) and add noise to its input end."""
     batch = flat[0].shape[0]
     source = torch.arange(batch, device=flat[0].device).repeat_interleave(noise.n_samples)
@@ -72,11 +39,20 @@ def expand(
         eps = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
         start = point.start[source]
         noisy.append(replace(point, start=start, delta=x + eps * noise.level * spread - start))
-    kwargs = {
-        k: v[source] if isinstance(v, torch.Tensor) and v.dim() > 0 and v.shape[0] == batch else v
-        for k, v in kwargs.items()
-    }
-    return noisy, [x[source] for x in flat], kwargs, target.repeated(source)
+
+    def rows(v: Any) -> Any:
+        return (
+            v[source] if isinstance(v, torch.Tensor) and v.dim() > 0 and v.shape[0] == batch else v
+        )
+
+    kwargs = {k: rows(v) for k, v in kwargs.items()}
+    return (
+        noisy,
+        [x[source] for x in flat],
+        tuple(rows(v) for v in args),
+        kwargs,
+        target.repeated(source),
+    )
 
 
 def aggregate(noise: Noise, values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

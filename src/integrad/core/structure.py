@@ -34,11 +34,17 @@ class Structure:
             return tuple(values)
         return dict(zip(self.keys, values, strict=True))
 
-    def call(self, forward: Callable[..., Any], values: list[Any], kwargs: dict[str, Any]) -> Any:
-        """Call ``forward`` with the values placed positionally or as keywords."""
+    def call(
+        self,
+        forward: Callable[..., Any],
+        values: list[Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Call ``forward`` with the values placed positionally (before ``args``) or as keywords."""
         if self.kind == "dict":
-            return forward(**dict(zip(self.keys, values, strict=True)), **kwargs)
-        return forward(*values, **kwargs)
+            return forward(*args, **dict(zip(self.keys, values, strict=True)), **kwargs)
+        return forward(*values, *args, **kwargs)
 
 
 def flatten(inputs: Any) -> tuple[list[torch.Tensor], Structure]:
@@ -62,7 +68,8 @@ def flatten(inputs: Any) -> tuple[list[torch.Tensor], Structure]:
         if not isinstance(value, torch.Tensor):
             raise InputError(
                 f"input {key!r} is a {type(value).__name__}, not a tensor; convert it with "
-                "torch.as_tensor(...), or pass non-attributed arguments in forward_kwargs"
+                "torch.as_tensor(...), or pass non-attributed arguments in forward_args or "
+                "forward_kwargs"
             )
         if value.dim() == 0:
             raise InputError(f"input {key!r} is a scalar; inputs need a leading batch dimension")

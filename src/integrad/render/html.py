@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from typing import Any
 
 from integrad.render.colors import NEGATIVE_RGB, POSITIVE_RGB, css_rgb
 
@@ -36,3 +37,25 @@ def page(fragment: str, title: str = "integrad") -> str:
         f"<title>{esc(title)}</title></head>"
         f'<body style="{BASE_CSS} margin: 2rem auto; padding: 0 1rem">{fragment}</body></html>\n'
     )
+
+
+def attribution_html(result: Any) -> str:
+    """A table of an engine result's completeness per example: F(x), F(x'), delta, evaluations."""
+    cell = "padding:2px 10px;border-bottom:1px solid #eee;text-align:right"
+    rows = [
+        '<table class="integrad-attribution" style="border-collapse:collapse;font-size:0.9em">'
+        f'<tr><th style="{cell}">example</th><th style="{cell}">F(x)</th>'
+        f'<th style="{cell}">F(x′)</th><th style="{cell}">delta</th>'
+        f'<th style="{cell}">evaluations</th></tr>'
+    ]
+    flat = [v.reshape(v.shape[0], -1) for v in (result.output, result.baseline_output)]
+    delta = result.delta.reshape(result.delta.shape[0], -1)
+    for i in range(delta.shape[0]):
+        values = [", ".join(f"{float(v):.4g}" for v in t[i]) for t in (*flat, delta)]
+        rows.append(
+            f'<tr><td style="{cell}">{i}</td>'
+            + "".join(f'<td style="{cell}">{esc(v)}</td>' for v in values)
+            + f'<td style="{cell}">{int(result.n_evals[i])}</td></tr>'
+        )
+    rows.append("</table>")
+    return "".join(rows)

@@ -89,3 +89,44 @@ def plot_many(items: Sequence[TextExplanation]) -> Figure:
     for e, ax in zip(items, axes, strict=True):
         _draw(e, ax)
     return fig
+
+
+def plot_attribution(result: Any, index: int, ax: Any = None) -> Figure:
+    """One example of an engine result: a bar per feature of every attributed tensor.
+
+    Each tensor is summed down to its first dimension after the batch (one bar per token,
+    channel or column); with several inputs, one row of bars each.
+    """
+    tensors = _flat_tensors(result.attributions)
+    if ax is not None and len(tensors) > 1:
+        raise InputError("this result has several attributed tensors; plot it into a new figure")
+    rows = []
+    for name, tensor in tensors:
+        value = tensor[index].detach().double().cpu()
+        if result.delta.dim() > 1:  # several targets: the first target's attributions
+            value = value[0]
+        rows.append(
+            (name, value.reshape(value.shape[0], -1).sum(1) if value.dim() else value[None])
+        )
+    if ax is None:
+        fig = Figure(figsize=(6.4, 1.2 + 1.6 * len(rows)), layout="constrained")
+        axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
+    else:
+        axes = [ax]
+    for (name, values), axis in zip(rows, axes, strict=True):
+        colors = [_rgb(POSITIVE_RGB if v > 0 else NEGATIVE_RGB) for v in values.tolist()]
+        axis.bar(range(values.shape[0]), values.tolist(), color=colors)
+        axis.axhline(0.0, color="#71717a", linewidth=0.8)
+        axis.set_ylabel(str(name), parse_math=False)
+    delta = float(result.delta.reshape(result.delta.shape[0], -1)[index, 0])
+    axes[0].set_title(f"example {index}: completeness delta {delta:.1e}", fontsize=10, loc="left")
+    return axes[0].figure
+
+
+def _flat_tensors(value: Any, name: str = "input") -> list[tuple[str, Any]]:
+    """The tensors of a tensor / tuple / list / dict structure, with readable names."""
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in _flat_tensors(v, str(k))]
+    if isinstance(value, (tuple, list)):
+        return [t for i, v in enumerate(value) for t in _flat_tensors(v, f"{name}[{i}]")]
+    return [(name, value)]

@@ -31,15 +31,14 @@ def format_value(value: Any) -> str:
 
 
 def _target_text(exp: TabularExplanation, row: int) -> str:
-    if exp.target is None:
+    if exp.target is None or exp.probabilities is None:  # a callable target, or one output
         return "output"
-    text = f"target {exp.target_labels[row] if exp.target_labels else exp.target[row]}"
-    if exp.probabilities is not None:
-        text += f" (p={float(exp.probabilities.iloc[row, exp.target[row]]):.2f})"
-    return text
+    index = int(exp.target[row])
+    text = f"target {exp.target_labels[row] if exp.target_labels else index}"
+    return text + f" (p={float(exp.probabilities.iloc[row, index]):.2f})"
 
 
-def row_figure(exp: TabularExplanation, row: int, max_features: int) -> Figure:
+def row_figure(exp: TabularExplanation, row: int, max_features: int, ax: Any = None) -> Figure:
     """Horizontal bars of one row's scores, largest magnitude on top; the rest in one bar."""
     from matplotlib.figure import Figure
 
@@ -58,8 +57,9 @@ def row_figure(exp: TabularExplanation, row: int, max_features: int) -> Figure:
         colors.append(tuple(c / 255 for c in _OTHER_RGB))
         if errors is not None:
             errors.append(0.0)
-    fig = Figure(figsize=(7.5, 0.9 + 0.32 * len(values)), layout="constrained")
-    ax = fig.subplots()
+    if ax is None:
+        fig = Figure(figsize=(7.5, 0.9 + 0.32 * len(values)), layout="constrained")
+        ax = fig.subplots()
     positions = np.arange(len(values))[::-1]  # the first (largest) bar on top
     ax.barh(positions, values, color=colors, xerr=errors, ecolor="#555", capsize=2)
     # Each value beyond its bar (and its error bar), on the side the bar points to.
@@ -83,11 +83,12 @@ def row_figure(exp: TabularExplanation, row: int, max_features: int) -> Figure:
     ax.tick_params(axis="x", labelsize=8)
     ax.set_title(
         f"row {exp.attributions.index[row]}: {_target_text(exp, row)}\n"
-        f"F(x) = {exp.output.iloc[row]:.4g}, F(baseline) = {exp.baseline_output.iloc[row]:.4g}, "
-        f"delta = {exp.delta.iloc[row]:.1e}\nbaseline: {exp.baseline}",
+        f"F(x) = {float(exp.output[row]):.4g}, F(baseline) = "
+        f"{float(exp.baseline_output[row]):.4g}, delta = {float(exp.delta[row]):.1e}\n"
+        f"baseline: {exp.baseline}",
         fontsize=9,
     )
-    return fig
+    return ax.figure
 
 
 def summary_figure(exp: TabularExplanation, max_features: int) -> Figure:
@@ -144,9 +145,9 @@ def _row_html(exp: TabularExplanation, row: int, max_features: int, cell: str) -
     head = (
         f'<h4 style="margin:1em 0 0.3em">Row {esc(exp.attributions.index[row])}: '
         f"{esc(_target_text(exp, row))}</h4>"
-        f'<div style="font-size:0.85em;color:#444">F(x) = {exp.output.iloc[row]:.4g} · '
-        f"F(baseline) = {exp.baseline_output.iloc[row]:.4g} · delta = "
-        f"{exp.delta.iloc[row]:.2e} · baseline: {esc(exp.baseline)}</div>"
+        f'<div style="font-size:0.85em;color:#444">F(x) = {float(exp.output[row]):.4g} · '
+        f"F(baseline) = {float(exp.baseline_output[row]):.4g} · delta = "
+        f"{float(exp.delta[row]):.2e} · baseline: {esc(exp.baseline)}</div>"
     )
     body = [
         '<table style="border-collapse:collapse;font-size:0.9em">'

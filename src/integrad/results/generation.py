@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from integrad.errors import InputError
-from integrad.results.base import ExplanationList, ResultMixin
-
-# Fields that hold a matrix (tuple of tuples) and must be rebuilt as such from JSON lists.
-_MATRIX_FIELDS = ("scores",)
-_OPTIONAL = {"error_estimate", "options"}
+from integrad.results.base import Explanation, Explanations
 
 
-@dataclass(frozen=True)
-class GenerationExplanation(ResultMixin):
+@dataclass(frozen=True, eq=False, kw_only=True)
+class GenerationExplanation(Explanation):
     """Integrated Gradients of every generated token's score, over the tokens before it.
 
     Row ``j`` of :attr:`scores` explains generated token ``j``: one number per context token
@@ -39,20 +35,17 @@ class GenerationExplanation(ResultMixin):
         generated_tokens: The rows: the generated tokens.
         generated_ids: Their ids.
         scores: The (n_generated, n_context) matrix, as a tuple of rows.
+        std: With ``noise``, each cell's standard deviation across the noisy samples, in the
+            shape of ``scores``; otherwise None.
         n_visible: How many leading columns each generated token could see.
-        output: Each generated token's score at the input, F_j(x).
+        output: Each generated token's score at the input, F_j(x) (one per generated token:
+            the shared fields of :class:`~integrad.results.base.Explanation` hold one value
+            per generated token here).
         baseline_output: Its score at the baseline, F_j(x').
         delta: Completeness error per generated token: row sum - (output - baseline_output).
-        score: ``"log_prob"``, ``"probability"`` or ``"logit"`` of each generated token.
         forced: True when the continuation was given (``target=``), not generated.
         encoder_decoder: True for encoder-decoder models (T5, BART).
-        method: The integration rule.
-        n_steps: Points on the path (None for adaptive integration).
         n_evals: Gradient evaluations spent on this prompt (shared by all its tokens).
-        baseline: The baseline, in words.
-        model_name: The model's name or path.
-        error_estimate: Estimated relative error of the attributions (adaptive), or None.
-        options: Further settings passed through to :func:`integrad.attribute`.
 
     Example:
         >>> e = integrad.explain_generation("gpt2", None, "Paris is in")  # doctest: +SKIP
@@ -70,20 +63,13 @@ class GenerationExplanation(ResultMixin):
     generated_tokens: tuple[str, ...]
     generated_ids: tuple[int, ...]
     scores: tuple[tuple[float, ...], ...]
+    std: tuple[tuple[float, ...], ...] | None = None
     n_visible: tuple[int, ...]
-    output: tuple[float, ...]
-    baseline_output: tuple[float, ...]
-    delta: tuple[float, ...]
-    score: str
-    forced: bool
-    encoder_decoder: bool
-    method: str
-    n_steps: int | None
-    n_evals: int
-    baseline: str
-    model_name: str
-    error_estimate: float | None = None
-    options: dict[str, Any] = field(default_factory=dict)
+    output: tuple[float, ...]  # type: ignore[assignment]
+    baseline_output: tuple[float, ...]  # type: ignore[assignment]
+    delta: tuple[float, ...]  # type: ignore[assignment]
+    forced: bool = False
+    encoder_decoder: bool = False
 
     @property
     def prompt_tokens(self) -> tuple[str, ...]:
@@ -139,20 +125,14 @@ class GenerationExplanation(ResultMixin):
         best = max(seen, key=lambda c: sign * self.scores[row][c])
         return self.context_tokens[best]
 
-    def to_dict(self) -> dict[str, Any]:
-        """Every field as plain data, plus the sequence-level scores and the prompt tokens."""
-        data = super().to_dict()
-        data["prompt_tokens"] = list(self.prompt_tokens)
-        data["sequence_scores"] = list(self.sequence_scores)
-        data["sequence_output"] = self.sequence_output
-        data["sequence_baseline_output"] = self.sequence_baseline_output
-        data["sequence_delta"] = self.sequence_delta
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> GenerationExplanation:
-        """Rebuilds an explanation from :meth:`to_dict` output (e.g. parsed JSON)."""
-        return cls._rebuild(data, _OPTIONAL, _MATRIX_FIELDS)
+    def _derived(self) -> dict[str, Any]:
+        return {
+            "prompt_tokens": list(self.prompt_tokens),
+            "sequence_scores": list(self.sequence_scores),
+            "sequence_output": self.sequence_output,
+            "sequence_baseline_output": self.sequence_baseline_output,
+            "sequence_delta": self.sequence_delta,
+        }
 
     def to_html(self, hide_template: bool = False, normalize: str = "row") -> str:
         """A heatmap: generated tokens down, context tokens across, green up and red down.
@@ -166,10 +146,19 @@ class GenerationExplanation(ResultMixin):
 
         return generation_html(self, hide_template=hide_template, normalize=normalize)
 
-    def plot(self, ax: Any = None, hide_template: bool = False) -> Any:
-        """A matplotlib heatmap of :attr:`scores`; returns the Figure."""
+    def plot(self, index: int | None = None, *, ax: Any = None, hide_template: bool = False) -> Any:
+        """A matplotlib heatmap of :attr:`scores`; returns the Figure.
+
+        Args:
+            index: Only 0 or None: one prompt has one heatmap (the argument is shared by
+                every result's ``plot``).
+            ax: Axes to draw into; None makes a new figure.
+            hide_template: Leave out the columns of tokens a chat template added.
+        """
         from integrad.render.generation import plot_generation
 
+        if index not in (None, 0):
+            raise InputError(f"index {index!r} is out of range: this is one prompt's explanation")
         return plot_generation(self, ax=ax, hide_template=hide_template)
 
     def __rich__(self) -> Any:
@@ -179,14 +168,14 @@ class GenerationExplanation(ResultMixin):
         return generation_renderable(self)
 
 
-@dataclass(frozen=True)
-class GenerationExplanations(ExplanationList):
+@dataclass(frozen=True, eq=False)
+class GenerationExplanations(Explanations):
     """The explanations of several prompts, in the order the prompts were given.
 
     Behaves as a read-only sequence of :class:`GenerationExplanation`.
 
     Example:
-        >>> many = integrad.explain_generation(model, tok, ["Hi", "Bye"])  # doctest: +SKIP
+        >>> many = integrad.explain_generation(lm, ["Hi", "Bye"], tokenizer=tok)  # doctest: +SKIP
         >>> [e.generated_text for e in many]  # doctest: +SKIP
     """
 
@@ -199,10 +188,12 @@ class GenerationExplanations(ExplanationList):
             item.to_html(hide_template=hide_template, normalize=normalize) for item in self.items
         )
 
-    def plot(self, ax: Any = None, hide_template: bool = False) -> Any:
-        """One heatmap per prompt, stacked; returns the matplotlib Figure."""
+    def plot(self, index: int | None = None, *, ax: Any = None, hide_template: bool = False) -> Any:
+        """Heatmaps: one prompt's (into ``ax`` if given), or every prompt's stacked."""
         from integrad.render.generation import plot_generations
 
+        if index is not None:
+            return self.items[index].plot(ax=ax, hide_template=hide_template)
         self._check_no_ax(ax, "heatmap")
         return plot_generations(self.items, hide_template=hide_template)
 

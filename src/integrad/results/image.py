@@ -4,42 +4,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 
-from integrad.results.base import ResultMixin
+from integrad.errors import InputError
+from integrad.results.base import BatchExplanation
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-@dataclass(frozen=True)
-class ImageExplanation(ResultMixin):
+@dataclass(frozen=True, eq=False, kw_only=True)
+class ImageExplanation(BatchExplanation):
     """Pixel attributions for a batch of N images.
+
+    The fields every batch result shares (``output``, ``baseline_output``, ``delta``,
+    ``n_evals``, ``error_estimate``, ``baseline``, ``options``) are described in
+    :class:`~integrad.results.base.BatchExplanation`.
 
     Attributes:
         attributions: Per pixel and channel, (N, C, H, W).
         pixel_map: Summed over channels, (N, H, W): what the heatmaps show.
         images: The images for display, (N, H, W, 1 or 3) in [0, 1].
-        baseline: What the path started from (a name, "tensor", or the averaged ones).
         path: ``"straight"`` or ``"blur"`` (Blur IG).
-        target: The class attributed per image, (N,), or None for a scalar output.
-        target_labels: Names of the targets (``labels[i]`` or the index as text).
+        target: The class attributed per image, (N,), or None for a callable target.
         predicted: The top class per image, (N,).
         probabilities: Softmax of the output, (N, classes), or None for one output.
         labels: The class names given, if any.
-        output: F(x), (N,).
-        baseline_output: F(baseline), averaged over the baselines, (N,).
-        delta: Completeness error, sum(attributions) - (F(x) - F(baseline)), (N,).
-        n_evals: Gradient evaluations per image, (N,).
-        method: The integration rule.
-        n_steps: Points per path (per segment for Blur IG), or None (adaptive).
-        score: ``"logit"``, ``"probability"`` or ``"log_prob"``.
         std: Noise-averaging standard deviation per pixel and channel, or None.
-        pixel_std: ``std`` summed over channels (an upper bound of the map's std), or None.
+        pixel_std: The standard deviation of the pixel map across noisy samples, or None.
         pixel_spread: Standard deviation of the pixel map across averaged baselines, or None.
-        error_estimate: Estimated relative integration error per image (adaptive), or None.
 
     Example:
         >>> exp = integrad.explain_image(model, images, baseline=["black", "blur"])
@@ -50,24 +45,22 @@ class ImageExplanation(ResultMixin):
     attributions: torch.Tensor
     pixel_map: torch.Tensor
     images: torch.Tensor
-    baseline: str
-    path: str
-    target: torch.Tensor | None
-    target_labels: list[str] | None
+    path: str = "straight"
+    target: torch.Tensor | None = None
     predicted: torch.Tensor
-    probabilities: torch.Tensor | None
-    labels: list[str] | None
-    output: torch.Tensor
-    baseline_output: torch.Tensor
-    delta: torch.Tensor
-    n_evals: torch.Tensor
-    method: str
-    n_steps: int | None
-    score: str
+    probabilities: torch.Tensor | None = None
+    labels: list[str] | None = None
     std: torch.Tensor | None = None
     pixel_std: torch.Tensor | None = None
     pixel_spread: torch.Tensor | None = None
-    error_estimate: torch.Tensor | None = None
+
+    def _derived(self) -> dict[str, Any]:
+        return {"target_labels": self.target_labels}
+
+    @property
+    def target_labels(self) -> list[str] | None:
+        """The name of each image's target (``labels[i]``, or the index as text)."""
+        return _names(self.target, self.labels)
 
     def views(self) -> list[str]:
         """The views this explanation can show: std and spread only when they were measured."""
@@ -76,17 +69,29 @@ class ImageExplanation(ResultMixin):
         have = {"std": self.pixel_std is not None, "spread": self.pixel_spread is not None}
         return [v for v in VIEWS if have.get(v, True)]
 
-    def plot(self, index: int | list[int] | None = None, views: list[str] | None = None) -> Figure:
+    def plot(
+        self,
+        index: int | list[int] | None = None,
+        *,
+        ax: Any = None,
+        views: list[str] | None = None,
+    ) -> Figure:
         """A matplotlib Figure: one row per image, one column per view.
 
         Args:
             index: An image index, a list of them, or None for all (at most 8).
+            ax: Not used: an image's views need a row of axes of their own (the argument is
+                shared by every result's ``plot``).
             views: Any of ``"image"``, ``"signed"``, ``"overlay"``, ``"absolute"``,
                 ``"std"``, ``"spread"``; default all that apply.
         """
-        from integrad.errors import InputError
         from integrad.render.image import figure
 
+        if ax is not None:
+            raise InputError(
+                "ImageExplanation.plot() draws a row of views per image into its own figure; "
+                "use views=[...] to choose them, or draw exp.pixel_map[i] yourself"
+            )
         n = self.pixel_map.shape[0]
         indices = (
             list(range(min(n, 8)))
@@ -118,3 +123,10 @@ class ImageExplanation(ResultMixin):
         from integrad.render.image import image_html
 
         return image_html(self, self.views(), max_images)
+
+
+def _names(index: torch.Tensor | None, labels: list[str] | None) -> list[str] | None:
+    """The name of each example's target: ``labels[i]``, or the index as text."""
+    if index is None:
+        return None
+    return [str(labels[i]) if labels and i < len(labels) else str(i) for i in index.tolist()]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import torch
 
-from integrad.results.base import ResultMixin, jsonable
+from integrad.errors import InputError
+from integrad.results.base import BatchExplanation
+from integrad.results.image import _names
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -37,9 +39,13 @@ class FeatureScore:
     std: float | None = None
 
 
-@dataclass(frozen=True)
-class MultimodalExplanation(ResultMixin):
+@dataclass(frozen=True, eq=False, kw_only=True)
+class MultimodalExplanation(BatchExplanation):
     """Per-feature scores of a multi-input model and each modality's share of the output.
+
+    The fields every batch result shares (``output``, ``baseline_output``, ``delta`` across
+    all inputs together, ``n_evals``, ``error_estimate``, ``baseline``, ``options``) are
+    described in :class:`~integrad.results.base.BatchExplanation`.
 
     Attributes:
         features: Per example, its features in input order (masked-out positions omitted;
@@ -50,20 +56,11 @@ class MultimodalExplanation(ResultMixin):
         shares: Per modality, its total / (F(x) - F(baseline)), (N,); nan where the output
             did not move. They add up to 1 - delta / (F(x) - F(baseline)).
         fixed: Inputs held at their value (masks), not attributed.
-        target: The class attributed per example, or None for a scalar output.
-        target_labels: Names of the targets.
+        target: The class attributed per example, or None for a callable target.
         predicted: The top class per example, (N,).
         probabilities: Softmax of the output, (N, classes), or None.
         labels: The class names given, if any.
-        output: F(x), (N,).
-        baseline_output: F(baseline), (N,).
-        delta: Completeness error across all inputs together, (N,).
-        n_evals: Gradient evaluations per example, (N,).
-        method: The integration rule.
-        n_steps: Points per path, or None (adaptive).
-        score: ``"logit"``, ``"probability"`` or ``"log_prob"``.
         std: Per input, noise-averaging standard deviation, or None.
-        error_estimate: Estimated relative integration error (adaptive), or None.
 
     Example:
         >>> exp.to_frame().query("modality == 'numbers'")
@@ -76,20 +73,19 @@ class MultimodalExplanation(ResultMixin):
     modality_totals: dict[str, torch.Tensor]
     shares: dict[str, torch.Tensor]
     fixed: list[str]
-    target: torch.Tensor | None
-    target_labels: list[str] | None
+    target: torch.Tensor | None = None
     predicted: torch.Tensor
-    probabilities: torch.Tensor | None
-    labels: list[str] | None
-    output: torch.Tensor
-    baseline_output: torch.Tensor
-    delta: torch.Tensor
-    n_evals: torch.Tensor
-    method: str
-    n_steps: int | None
-    score: str
+    probabilities: torch.Tensor | None = None
+    labels: list[str] | None = None
     std: dict[str, torch.Tensor] | None = None
-    error_estimate: torch.Tensor | None = None
+
+    def _derived(self) -> dict[str, Any]:
+        return {"target_labels": self.target_labels}
+
+    @property
+    def target_labels(self) -> list[str] | None:
+        """The name of each example's target (``labels[i]``, or the index as text)."""
+        return _names(self.target, self.labels)
 
     def to_frame(self) -> pd.DataFrame:
         """All features of all examples as one long table (example, modality, name, ...)."""
@@ -100,28 +96,25 @@ class MultimodalExplanation(ResultMixin):
         ]
         return pd.DataFrame(rows)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Every field as plain data; features as lists of dicts."""
-        out = super().to_dict()  # features are not plain data yet: redo them below
-        out["features"] = [[asdict(f) for f in example] for example in self.features]
-        return jsonable(out)
+    def plot(self, index: int | None = None, *, ax: Any = None, max_features: int = 12) -> Figure:
+        """One example (0 when None): modality shares, then each modality's features.
 
-    def plot(self, index: int = 0, max_features: int = 12) -> Figure:
-        """One example: modality shares, then each modality's features as bars."""
+        Args:
+            index: The example.
+            ax: Not used: the shares and each modality get axes of their own.
+            max_features: Most features shown per modality.
+        """
         from integrad.render.multimodal import example_figure
 
-        self._check(index)
-        return example_figure(self, index, max_features)
+        if ax is not None:
+            raise InputError(
+                "MultimodalExplanation.plot() draws the shares and each modality into axes of "
+                "its own; use exp.to_frame() to draw into yours"
+            )
+        return example_figure(self, self._index(0 if index is None else index), max_features)
 
     def to_html(self, max_examples: int = 5) -> str:
         """A self-contained fragment: shares and colored features per example."""
         from integrad.render.multimodal import multimodal_html
 
         return multimodal_html(self, max_examples)
-
-    def _check(self, index: int) -> None:
-        from integrad.errors import InputError
-
-        n = len(self.features)
-        if not isinstance(index, int) or not -n <= index < n:
-            raise InputError(f"example {index!r} is out of range: there are {n} examples")

@@ -2,40 +2,38 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import torch
 
-from integrad.results.base import ResultMixin, jsonable
+from integrad.errors import InputError
+from integrad.results.base import BatchExplanation
+from integrad.results.image import _names
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-@dataclass(frozen=True)
-class TabularExplanation(ResultMixin):
+@dataclass(frozen=True, eq=False, kw_only=True)
+class TabularExplanation(BatchExplanation):
     """One score per row and column; frames keep the rows' index and the column names.
+
+    The fields every batch result shares (``output``, ``baseline_output``, ``delta``,
+    ``n_evals``, ``error_estimate``, ``baseline``, ``options``), one entry per row in row
+    order, are described in :class:`~integrad.results.base.BatchExplanation`;
+    :meth:`diagnostics` gives them as a DataFrame with the rows' index.
 
     Attributes:
         attributions: Rows by features: each feature's share of F(x) - F(baseline).
         values: The explained rows, as given (same index and columns).
-        baseline: What was used as the baseline (name, given row, or averaged rows).
-        target: The class attributed per row, or None for a scalar output.
-        target_labels: Names of the targets.
+        target: The class attributed per row, or None for a callable target.
         predicted: The top class per row.
         probabilities: Softmax of the output, rows by classes, or None for one output.
-        output: F(x) per row.
-        baseline_output: F(baseline) per row, averaged over averaged baselines.
-        delta: Completeness error per row: attributions.sum(axis=1) - (output - baseline_output).
-        n_evals: Gradient evaluations per row.
-        method: The integration rule.
-        n_steps: Points per path, or None (adaptive).
-        score: ``"logit"``, ``"probability"`` or ``"log_prob"``.
-        std: Noise-averaging standard deviation per row and feature (an upper bound for
-            features summed from several tensor columns), or None.
+        labels: The class names given, if any.
+        std: Noise-averaging standard deviation per row and feature, or None.
         spread: Standard deviation across averaged background rows, or None.
-        error_estimate: Estimated relative integration error per row (adaptive), or None.
 
     Example:
         >>> exp = integrad.explain_tabular(model, test_rows, background=train_rows)
@@ -45,21 +43,32 @@ class TabularExplanation(ResultMixin):
 
     attributions: pd.DataFrame
     values: pd.DataFrame
-    baseline: str
-    target: list[int] | None
-    target_labels: list[str] | None
-    predicted: list[int]
-    probabilities: pd.DataFrame | None
-    output: pd.Series
-    baseline_output: pd.Series
-    delta: pd.Series
-    n_evals: pd.Series
-    method: str
-    n_steps: int | None
-    score: str
+    target: torch.Tensor | None = None
+    predicted: torch.Tensor
+    probabilities: pd.DataFrame | None = None
+    labels: list[str] | None = None
     std: pd.DataFrame | None = None
     spread: pd.DataFrame | None = None
-    error_estimate: pd.Series | None = None
+
+    def _derived(self) -> dict[str, Any]:
+        return {"target_labels": self.target_labels}
+
+    @property
+    def target_labels(self) -> list[str] | None:
+        """The name of each row's target (``labels[i]``, or the index as text)."""
+        return _names(self.target, self.labels)
+
+    def diagnostics(self) -> pd.DataFrame:
+        """Per row: F(x), F(x'), delta, evaluations and the error estimate, by row index."""
+        columns = {
+            "output": self.output.numpy(),
+            "baseline_output": self.baseline_output.numpy(),
+            "delta": self.delta.numpy(),
+            "n_evals": self.n_evals.numpy(),
+        }
+        if self.error_estimate is not None:
+            columns["error_estimate"] = self.error_estimate.numpy()
+        return pd.DataFrame(columns, index=self.attributions.index)
 
     def summary(self) -> pd.Series:
         """Mean absolute attribution per feature over the rows, largest first."""
@@ -83,12 +92,30 @@ class TabularExplanation(ResultMixin):
             table["std"] = self.std.iloc[position]
         return table.reindex(table["attribution"].abs().sort_values(ascending=False).index)
 
-    def plot(self, row: int = 0, max_features: int = 15) -> Figure:
-        """Bar chart of one row's attributions (by position), largest magnitudes on top."""
+    def plot(
+        self,
+        index: int | None = None,
+        *,
+        ax: Any = None,
+        max_features: int = 15,
+        row: int | None = None,
+    ) -> Figure:
+        """Bar chart of one row's attributions, largest magnitudes on top.
+
+        Args:
+            index: The row's position (0 when None); see :meth:`plot_summary` for all rows.
+            ax: Axes to draw into; None makes a new figure.
+            max_features: Most features shown.
+            row: Deprecated spelling of ``index``.
+        """
+        from integrad.options import deprecated
         from integrad.render.tabular import row_figure
 
-        self._check_row(row)
-        return row_figure(self, row, max_features)
+        if row is not None:
+            deprecated("row", "index", "TabularExplanation.plot")
+            index = row
+        position = self._check_row(0 if index is None else index)
+        return row_figure(self, position, max_features, ax=ax)
 
     def plot_summary(self, max_features: int = 20) -> Figure:
         """Bar chart of the mean absolute attribution per feature over all rows."""
@@ -102,36 +129,11 @@ class TabularExplanation(ResultMixin):
 
         return tabular_html(self, max_rows, max_features)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Every field as plain data; frames as {"index", "columns", "data"}."""
-        out = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, pd.DataFrame):
-                value = {
-                    "index": [_plain(i) for i in value.index],
-                    "columns": [str(c) for c in value.columns],
-                    "data": [[_plain(v) for v in r] for r in value.itertuples(index=False)],
-                }
-            elif isinstance(value, pd.Series):
-                value = [_plain(v) for v in value]
-            out[f.name] = jsonable(value)
-        return out
-
-    def _check_row(self, position: int) -> None:
-        from integrad.errors import InputError
-
+    def _check_row(self, position: int) -> int:
         n = len(self.attributions)
-        if not isinstance(position, int) or not -n <= position < n:
+        if isinstance(position, bool) or not isinstance(position, int) or not -n <= position < n:
             raise InputError(
                 f"row {position!r} is out of range: there are {n} rows (positions 0..{n - 1}); "
                 "use exp.attributions.index.get_loc(label) for an index label"
             )
-
-
-def _plain(value: Any) -> Any:
-    """A cell or index label as JSON data: numbers and text as they are, anything else as text."""
-    value = jsonable(value)
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
+        return position % n

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from integrad.errors import InputError
-from integrad.results.base import ExplanationList, ResultMixin
+from integrad.results.base import Explanation, Explanations
 
-# Fields that hold tuples of pairs and must be rebuilt as such from JSON lists.
-_PAIR_FIELDS = ("word_spans",)
+#: The baseline counts as far from neutral when it gives one class more than this.
+NEUTRAL_LIMIT = 0.8
 
 
-@dataclass(frozen=True)
-class TextExplanation(ResultMixin):
+@dataclass(frozen=True, eq=False, kw_only=True)
+class TextExplanation(Explanation):
     """Integrated Gradients of a text classifier's score, per token and per word.
 
     Scores are attributions at the input embeddings, summed over the hidden dimension: one
     number per token, positive where the token pushes the attributed score up (toward the
     target class), negative where it pushes it down. Word scores sum the scores of a word's
     subword tokens; word scores plus special-token scores add up to :attr:`total`, which
-    equals ``output - baseline_output`` up to :attr:`delta`.
+    equals ``output - baseline_output`` up to :attr:`delta`. The fields every explanation
+    shares (``output``, ``baseline_output``, ``delta``, ``n_evals``, ``error_estimate``,
+    ``baseline``, ``model_name``, ``options``) are described in
+    :class:`~integrad.results.base.Explanation`.
 
     Attributes:
         text: The text as given.
@@ -34,24 +37,15 @@ class TextExplanation(ResultMixin):
         word_spans: (start, end) character offsets of each word in ``text``.
         labels: Class names, in the model's output order.
         probabilities: Softmax probability of each class at the input.
+        baseline_probabilities: Softmax probability of each class at the baseline: how the
+            model reads "no information" (ideally close to uniform).
         predicted: Index of the predicted class.
         target: Index of the class whose score was attributed.
-        score: What was attributed: ``"logit"`` or ``"probability"`` of the target.
-        output: The attributed score at the input, F(x).
-        baseline_output: The attributed score at the baseline, F(x').
-        delta: Completeness error, ``total - (output - baseline_output)``.
-        method: The integration rule.
-        n_steps: Points on the path (None for adaptive integration).
-        n_evals: Gradient evaluations spent on this text.
-        baseline: The baseline, in words (``"pad"``, ``"zero"``, ``"text: ..."``, ...).
-        model_name: The model's name or path.
         truncated: True when the text was longer than the model's maximum length and its
             end was cut off (those tokens are not explained).
-        error_estimate: Estimated relative error of the scores (adaptive integration), or None.
-        token_std: With ``noise=``, the standard deviation of each token's score across the
+        token_std: With ``noise``, the standard deviation of each token's score across the
             noisy samples; otherwise None.
         word_std: The same for each word's score.
-        options: Further settings passed through to :func:`integrad.attribute`.
 
     Example:
         >>> e = integrad.explain(None, "This movie was fantastic!")  # doctest: +SKIP
@@ -70,20 +64,10 @@ class TextExplanation(ResultMixin):
     word_spans: tuple[tuple[int, int], ...]
     labels: tuple[str, ...]
     probabilities: tuple[float, ...]
+    baseline_probabilities: tuple[float, ...] | None = None
     predicted: int
     target: int
-    score: str
-    output: float
-    baseline_output: float
-    delta: float
-    method: str
-    n_steps: int | None
-    n_evals: int
-    baseline: str
-    model_name: str
     truncated: bool = False
-    error_estimate: float | None = None
-    options: dict[str, Any] = field(default_factory=dict)
     token_std: tuple[float, ...] | None = None
     word_std: tuple[float, ...] | None = None
 
@@ -116,19 +100,28 @@ class TextExplanation(ResultMixin):
         best = max(range(len(self.words)), key=lambda i: sign * self.word_scores[i])
         return self.words[best]
 
-    def to_dict(self) -> dict[str, Any]:
-        """Every field as plain data, plus ``predicted_label`` and ``target_label``."""
-        data = super().to_dict()
-        data["predicted_label"] = self.predicted_label
-        data["target_label"] = self.target_label
-        return data
+    @property
+    def baseline_label(self) -> str | None:
+        """The class the baseline is predicted as, or None when it was not recorded."""
+        if self.baseline_probabilities is None:
+            return None
+        best = max(range(len(self.labels)), key=self.baseline_probabilities.__getitem__)
+        return self.labels[best]
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TextExplanation:
-        """Rebuilds an explanation from :meth:`to_dict` output (e.g. parsed JSON)."""
-        return cls._rebuild(
-            data, {"truncated", "error_estimate", "options", "token_std", "word_std"}, _PAIR_FIELDS
+    @property
+    def baseline_neutral(self) -> bool:
+        """Whether the baseline reads as "no information": no class above 0.8."""
+        return self.baseline_probabilities is None or max(self.baseline_probabilities) <= (
+            NEUTRAL_LIMIT
         )
+
+    def _derived(self) -> dict[str, Any]:
+        return {
+            "predicted_label": self.predicted_label,
+            "target_label": self.target_label,
+            "baseline_label": self.baseline_label,
+            "baseline_neutral": self.baseline_neutral,
+        }
 
     def to_html(self) -> str:
         """Words highlighted green toward the target, red against it, with the labels."""
@@ -136,10 +129,18 @@ class TextExplanation(ResultMixin):
 
         return explanation_html(self)
 
-    def plot(self, ax: Any = None) -> Any:
-        """A bar chart of the word scores; returns the matplotlib Figure."""
+    def plot(self, index: int | None = None, *, ax: Any = None) -> Any:
+        """A bar chart of the word scores; returns the matplotlib Figure.
+
+        Args:
+            index: Only 0 or None: one text has one chart (the argument is shared by every
+                result's ``plot``).
+            ax: Axes to draw into; None makes a new figure.
+        """
         from integrad.render.plot import plot_word_scores
 
+        if index not in (None, 0):
+            raise InputError(f"index {index!r} is out of range: this is one text's explanation")
         return plot_word_scores(self, ax=ax)
 
     def __rich__(self) -> Any:
@@ -149,8 +150,8 @@ class TextExplanation(ResultMixin):
         return explanation_renderable(self)
 
 
-@dataclass(frozen=True)
-class TextExplanations(ExplanationList):
+@dataclass(frozen=True, eq=False)
+class TextExplanations(Explanations):
     """The explanations of several texts, in the order the texts were given.
 
     Behaves as a read-only sequence of :class:`TextExplanation`.
@@ -170,10 +171,19 @@ class TextExplanations(ExplanationList):
 
         return explanations_html(self.items)
 
-    def plot(self, ax: Any = None) -> Any:
-        """One bar chart per text, stacked; returns the matplotlib Figure."""
+    def plot(self, index: int | None = None, *, ax: Any = None) -> Any:
+        """Bar charts of the word scores; returns the matplotlib Figure.
+
+        Args:
+            index: One text's chart (into ``ax`` if given), or None for every text stacked
+                in one figure (at most :data:`integrad.render.plot.MAX_PLOTS`; save more
+                with :meth:`save_png`, which writes one page per group of texts).
+            ax: Axes to draw one text into (with ``index``).
+        """
         from integrad.render.plot import plot_many
 
+        if index is not None:
+            return self.items[index].plot(ax=ax)
         self._check_no_ax(ax, "chart")
         return plot_many(self.items)
 
