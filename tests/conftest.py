@@ -29,6 +29,14 @@ class EmbeddingMLP(nn.Module):
 
 
 @pytest.fixture
+def fresh_probes(monkeypatch):
+    """An empty memory-probe cache, so a test sees the first call's probe whatever ran before."""
+    from integrad.core import batching
+
+    monkeypatch.setattr(batching, "_PROBES", type(batching._PROBES)())
+
+
+@pytest.fixture
 def mlp():
     torch.manual_seed(0)
     return nn.Sequential(nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 3)).double()

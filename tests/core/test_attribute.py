@@ -195,8 +195,9 @@ def test_no_gradients_leak_into_parameters(mlp):
     assert all(p.grad is None for p in mlp.parameters())
 
 
-def test_unused_input_gets_zero_attribution():
-    res = integrad.attribute(lambda a, b: a.sum(1), (torch.ones(1, 2), torch.ones(1, 3)))
+def test_unused_input_gets_zero_attribution_and_a_warning():
+    with pytest.warns(integrad.IntegradWarning, match=r"input 1 does not reach the model"):
+        res = integrad.attribute(lambda a, b: a.sum(1), (torch.ones(1, 2), torch.ones(1, 3)))
     assert torch.equal(res.attributions[1], torch.zeros(1, 3))
 
 

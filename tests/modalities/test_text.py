@@ -53,7 +53,9 @@ def test_single_text_gives_words_with_spans_and_completeness(tiny_bert, tiny_tok
     assert e.truncated is False
 
 
-def test_list_is_batched_in_order_each_with_its_own_prediction(tiny_bert, tiny_tokenizer):
+def test_list_is_batched_in_order_each_with_its_own_prediction(
+    tiny_bert, tiny_tokenizer, fresh_probes
+):
     calls = []
     handle = tiny_bert.register_forward_hook(lambda *_: calls.append(1))
     same_length = ["great food", "bad service", "good movie", "terrible food"]

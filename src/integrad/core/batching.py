@@ -27,9 +27,14 @@ DEFAULT_MEMORY_BUDGET = int(os.environ.get("INTEGRAD_MEMORY_BUDGET", 2**30))
 BACKWARD_FACTOR = 2
 
 #: Float64 copies of the attributed tensors an example holds per target: fixed rules keep
-#: the sum and the result; adaptive integration keeps one sum per nested level (6) per
-#: panel, with room for panels that split, and the error estimate's temporaries.
-ACCUMULATOR_COPIES = {"fixed": 3, "adaptive": 16}
+#: the sum, its product with (input - baseline) and the result; adaptive integration keeps
+#: one sum per nested level (6) per panel, a round's new sums and their product, and the
+#: error estimate's temporaries (measured: about 24 for one panel per example).
+ACCUMULATOR_COPIES = {"fixed": 4, "adaptive": 24}
+
+#: Bytes per element per target of a row's gradients on their way into the sums: the
+#: gradient (float32), its float64 copy and the weighted product.
+GRADIENT_BYTES = 4 + 8 + 8
 
 #: At most this share of the budget goes to accumulators; the rest to the chunk's rows.
 ACCUMULATOR_SHARE = 0.5
@@ -71,7 +76,8 @@ def plan_chunks(
     group = int(max(1, min(n, (budget * ACCUMULATOR_SHARE) // max(per_example, 1))))
     if batch_size is not None:
         return Chunking(group, batch_size)
-    per_row = _probe(integrand, forward, modules) * BACKWARD_FACTOR
+    # A row keeps its activations for backward, then its K gradients on the way to the sums.
+    per_row = _probe(integrand, forward, modules) * BACKWARD_FACTOR + k * elements * GRADIENT_BYTES
     left = max(budget - group * per_example, budget * (1 - ACCUMULATOR_SHARE))
     rows = int(max(1, min(group * rows_per_example, left // max(per_row, 1))))
     return Chunking(group, rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -25,7 +26,13 @@ from integrad.core.path import (
 )
 from integrad.core.rules import rule_points
 from integrad.core.structure import check_finite, flatten, full_baseline, per_input
-from integrad.errors import InputError, ModelError, TargetError, integer_input_message
+from integrad.errors import (
+    InputError,
+    IntegradWarning,
+    ModelError,
+    TargetError,
+    integer_input_message,
+)
 from integrad.options import Options, deprecated
 from integrad.results.attribution import Attribution
 from integrad.targets import TargetSpec, resolve_target, select_output
@@ -192,6 +199,7 @@ def run(
         attributions, deltas, n_evals, error, f_x, (f_base, base_output) = _integrate(
             integrand, model, modules, options, multiply_by_inputs, out_x, resolved
         )
+        _warn_unused(integrand, structure, taps)
 
     acc_dtype = deltas[0].dtype
     # (examples, K) completeness error per target, always of the multiplied attributions
@@ -291,6 +299,10 @@ def _integrate(
                 sums = [s * d[group].unsqueeze(1) for s, d in zip(sums, deltas, strict=True)]
             evals = torch.full((group.shape[0],), options.n_steps, dtype=torch.long)  # type: ignore[arg-type]
             parts.append((sums, evals, None))
+        if sub is not integrand:
+            integrand.reached = [
+                a or b for a, b in zip(integrand.reached, sub.reached, strict=True)
+            ]
     attributions = [torch.cat([p[0][i] for p in parts]) for i in range(len(points))]
     n_evals = torch.cat([p[1].cpu() for p in parts])
     error = torch.cat([p[2] for p in parts]) if adaptive else None  # type: ignore[misc]
@@ -306,8 +318,8 @@ def _fixed(
     examples = torch.arange(n, device=device)
     # Rows are step-major: all examples at alpha_0, then all at alpha_1, ...
     row_example = examples.repeat(len(alphas))
-    row_alpha = torch.as_tensor(alphas, device=device).repeat_interleave(n)
-    row_weight = torch.as_tensor(weights, device=device).repeat_interleave(n)[:, None]
+    row_alpha = torch.tensor(alphas, device=device).repeat_interleave(n)
+    row_weight = torch.tensor(weights, device=device).repeat_interleave(n)[:, None]
     sums = integrand.weighted_gradient_sums(
         row_example, row_alpha, row_weight, row_example, n, chunk, dtype
     )
@@ -342,6 +354,22 @@ def _layer_baselines(
     recorded = [list(parts or []) for parts in taps.recorded]
     check_recorded_baselines(acts_x, recorded, taps)
     return [r if g is None else g for g, r in zip(given, recorded, strict=True)]
+
+
+def _warn_unused(integrand: Integrand, structure: Any, taps: LayerTaps) -> None:
+    """Say which attributed tensors no gradient reached: their attributions are zero."""
+    for point in (p for p, reached in zip(integrand.points, integrand.reached, strict=True)
+                  if not reached):  # fmt: skip
+        if point.layer is None:
+            what = f"input {structure.keys[point.position]!r}"
+        else:
+            what = f"layer {type(taps.layers[point.layer[0]]).__name__}"
+        warnings.warn(
+            f"{what} does not reach the model's output (the model does not use it, or another "
+            "attributed layer replaces everything it feeds), so its attributions are zero",
+            IntegradWarning,
+            stacklevel=4,
+        )
 
 
 def _check_deterministic(

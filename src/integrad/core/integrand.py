@@ -45,6 +45,8 @@ class Integrand:
         self.kwargs = forward_kwargs
         self.target = target
         self.batch = inputs[0].shape[0]
+        #: Per point, whether any gradient reached it (False: the output does not use it).
+        self.reached = [False] * len(points)
 
     def subset(self, examples: torch.Tensor) -> Integrand:
         """The same integrand over some of the examples only, renumbered from 0."""
@@ -161,9 +163,10 @@ class Integrand:
             if all(g is None for g in grads):
                 raise ModelError(_not_differentiable("no attributed tensor reaches the output"))
             w = weights[sl].to(dtype)
-            for total, g, leaf in zip(sums, grads, leaves, strict=True):
-                if g is None:  # this input does not influence the output: zero gradient
+            for i, (total, g, leaf) in enumerate(zip(sums, grads, leaves, strict=True)):
+                if g is None:  # this tensor does not influence the output: zero gradient
                     continue
+                self.reached[i] = True
                 g = g.to(dtype)
                 shape = (-1,) + (1,) * leaf.dim()
                 # One weight set at a time: (chunk, K, *shape) folded into its groups, so the

@@ -28,7 +28,7 @@ class LayerTaps:
         layers: The tapped modules.
         to_input: Whether the layers' positional inputs are tapped instead of their outputs.
         recorded: Per layer, its parts at the last recording forward (detached).
-        tuple_form: Per layer, whether it gave a tuple (so results are tuples too).
+        tuple_form: Per layer, whether it gave several tensors (so its results are tuples).
     """
 
     def __init__(self, layers: list[nn.Module], to_input: bool = False) -> None:
@@ -77,7 +77,7 @@ class LayerTaps:
                 )
         if self._replacements is None:
             self.recorded[index] = [items[i].detach() for i in slots]  # type: ignore[index]
-            self.tuple_form[index] = not single
+            self.tuple_form[index] = len(slots) > 1
             return None
         replacement = self._replacements[index]
         for slot, new in zip(slots, replacement, strict=True):

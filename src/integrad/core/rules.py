@@ -7,6 +7,7 @@ gradient is evaluated and the weights of the quadrature sum. Adding a rule is on
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -61,6 +62,7 @@ def register_rule(name: str, rule: Rule, overwrite: bool = False) -> None:
     if name in _RULES and not overwrite:
         raise IntegradError(f"a rule named {name!r} exists; pass overwrite=True to replace it")
     _RULES[name] = rule
+    _points.cache_clear()
 
 
 def list_rules() -> list[str]:
@@ -76,5 +78,13 @@ def rule_points(name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
         )
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise IntegradError(f"n_steps must be a positive integer, got {n!r}")
-    alphas, weights = _RULES[name](n)
-    return np.asarray(alphas, dtype=np.float64), np.asarray(weights, dtype=np.float64)
+    return _points(name, n)
+
+
+@functools.lru_cache(maxsize=64)
+def _points(name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A rule's points and weights, computed once per (rule, n): Gauss-Legendre's nodes
+    for hundreds of points take seconds to find. The arrays are read-only."""
+    alphas, weights = (np.array(v, dtype=np.float64) for v in _RULES[name](n))
+    alphas.flags.writeable = weights.flags.writeable = False
+    return alphas, weights
