@@ -4,63 +4,36 @@ The public names below are imported on first use, so ``import integrad`` (and th
 ``integrad`` command's ``--help``) costs nothing until a function is called.
 """
 
-from __future__ import annotations
+from typing import TYPE_CHECKING
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from integrad import results
+from integrad._lazy import by_module, lazy_exports
 
 __version__ = "0.2.0"
 
-_EXPORTS = {
-    # the engine and its settings
-    "attribute": "integrad.core.engine",
-    "Options": "integrad.options",
-    "Noise": "integrad.options",
-    "list_rules": "integrad.core.rules",
-    "register_rule": "integrad.core.rules",
-    "list_baselines": "integrad.baselines",
-    "register_baseline": "integrad.baselines",
-    "PerExample": "integrad.targets",
-    # front ends
-    "explain": "integrad.modalities.text",
-    "explain_image": "integrad.modalities.image",
-    "explain_tabular": "integrad.modalities.tabular",
-    "explain_multimodal": "integrad.modalities.multimodal",
-    "explain_generation": "integrad.modalities.generation",
-    # results
-    "load_result": "integrad.results.base",
-    "Attribution": "integrad.results.attribution",
-    "TextExplanation": "integrad.results.text",
-    "TextExplanations": "integrad.results.text",
-    "GenerationExplanation": "integrad.results.generation",
-    "GenerationExplanations": "integrad.results.generation",
-    "ImageExplanation": "integrad.results.image",
-    "TabularExplanation": "integrad.results.tabular",
-    "MultimodalExplanation": "integrad.results.multimodal",
-    # errors
-    "IntegradError": "integrad.errors",
-    "InputError": "integrad.errors",
-    "BaselineError": "integrad.errors",
-    "TargetError": "integrad.errors",
-    "ModelError": "integrad.errors",
-    "LayerError": "integrad.errors",
-    "IntegradWarning": "integrad.errors",
+ERRORS = ("IntegradError", "InputError", "BaselineError", "TargetError", "ModelError")
+ERRORS += ("LayerError", "IntegradWarning")
+
+EXPORTS = {
+    **dict.fromkeys(("attribute", "list_rules", "register_rule"), "integrad.core"),
+    **{name: "integrad.results" for name in results.EXPORTS if not name[0].islower()},
+    **dict.fromkeys(ERRORS, "integrad.errors"),
+    **by_module(
+        {
+            "integrad.results.base": ["load_result"],
+            "integrad.options": ["Options", "Noise"],
+            "integrad.baselines": ["list_baselines", "register_baseline"],
+            "integrad.targets": ["PerExample"],
+            "integrad.modalities.text": ["explain"],
+            "integrad.modalities.image": ["explain_image"],
+            "integrad.modalities.tabular": ["explain_tabular"],
+            "integrad.modalities.multimodal": ["explain_multimodal"],
+            "integrad.modalities.generation": ["explain_generation"],
+        }
+    ),
 }
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value  # later lookups skip this function
-        return value
-    raise AttributeError(f"module 'integrad' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
-
+__all__ = sorted(EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)
 
 if TYPE_CHECKING:  # what static tools and IDEs see
     from integrad.baselines import list_baselines, register_baseline

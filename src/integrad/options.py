@@ -230,13 +230,24 @@ def score_name(score: Any) -> str:
     return name
 
 
-def deprecated(old: str, new: str, function: str) -> None:
+def renamed(settings: dict[str, Any], renames: Mapping[str, str], function: str) -> dict[str, Any]:
+    """Take the old spellings out of ``settings``, warn about each, and return their values
+    under the new names (for the keywords renamed in this release)."""
+    found = {}
+    for old, new in renames.items():
+        if old in settings:
+            deprecated(old, new, function, stacklevel=4)
+            found[new] = settings.pop(old)
+    return found
+
+
+def deprecated(old: str, new: str, function: str, stacklevel: int = 3) -> None:
     """Warn that keyword ``old`` of ``function`` is now ``new`` (kept for one release)."""
     warnings.warn(
         f"{function}({old}=...) is deprecated and will be removed in the next release; "
         f"use {new}=... instead",
         DeprecationWarning,
-        stacklevel=3,
+        stacklevel=stacklevel,
     )
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from integrad.core.engine import run
+from integrad.core.engine import Question, run
 from integrad.core.layers import LayerTaps
 from integrad.core.model_state import inference_state, modules_behind
 from integrad.errors import BaselineError, InputError, LayerError, TargetError
@@ -110,6 +110,41 @@ class Scores:
     options: Options
     multi: bool
 
+    def batch_fields(self, labels: Sequence[str] | None) -> dict[str, Any]:
+        """The fields a classifier's batch result shares (see
+        :class:`~integrad.results.base.ClassifierBatch`), from these scores."""
+        logits = self.model_output.reshape(self.output.shape[0], -1)
+        return {
+            **{k: getattr(self, k) for k in ("output", "baseline_output", "delta", "n_evals")},
+            "error_estimate": self.error_estimate,
+            "options": self.options,
+            "target": self.target,
+            "predicted": logits.argmax(1),
+            "probabilities": logits.double().softmax(1) if logits.shape[1] > 1 else None,
+            "labels": None if labels is None else [str(label) for label in labels],
+        }
+
+    def row_fields(self, row: int) -> dict[str, Any]:
+        """The fields one input's explanation shares (see
+        :class:`~integrad.results.base.Explanation`), as plain numbers."""
+        return {**self.diagnostics(row), "options": self.options}
+
+    def diagnostics(self, row: int, n_targets: int | None = None) -> dict[str, Any]:
+        """One input's F(x), F(x'), delta (numbers; lists of the first ``n_targets`` with
+        several targets), its evaluations and error estimate."""
+        error = self.error_estimate
+
+        def value(t: torch.Tensor) -> Any:
+            return float(t[row]) if n_targets is None else t[row, :n_targets].tolist()
+
+        return {
+            "output": value(self.output),
+            "baseline_output": value(self.baseline_output),
+            "delta": value(self.delta),
+            "n_evals": int(self.n_evals[row]),
+            "error_estimate": None if error is None else float(error[row]),
+        }
+
     @property
     def std(self) -> dict[str, torch.Tensor] | None:
         """Per input, the spread of each score across the noisy samples, or None."""
@@ -150,18 +185,21 @@ def attribute_batch(
     }
     layer_baseline = _layer_baselines(batch, sets)
     kwargs = {k: _repeat_rows(v, n, s) for k, v in batch.forward_kwargs.items()}
-    res = run(
-        _keyword_call(batch.model, keys) if batch.positional else batch.model,
-        inputs,
-        options,
+    question = Question(
         baseline=baseline,
         target=repeat_target(target, n, s),
         layer=dict(batch.layer) or None,
         layer_baseline=layer_baseline or None,
         forward_kwargs=kwargs,
         labels=batch.labels,
-        check_output=lambda raw, acts: _check_first_call(batch, raw, acts, check_output),
-        several_targets=several_targets,
+    )
+    res = run(
+        _keyword_call(batch.model, keys) if batch.positional else batch.model,
+        inputs,
+        options,
+        question,
+        lambda raw, acts: _check_first_call(batch, raw, acts, check_output),
+        several_targets,
     )
     multi = res.delta.dim() == 2
     reduced = _reduce(res.attributions, batch, multi)

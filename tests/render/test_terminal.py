@@ -3,7 +3,8 @@
 from rich.console import Console
 
 from integrad.render.colors import NEGATIVE_RGB, signed_rgb
-from integrad.render.terminal import colored_text, explanations_renderable, summary
+from integrad.render.terminal import colored_text, summary
+from integrad.results.text import TextExplanations
 from tests.results.conftest import make_explanation
 
 
@@ -61,7 +62,7 @@ def test_summary_names_label_probability_strongest_words_and_delta(explanation):
 
 
 def test_several_explanations_are_separated(explanation):
-    out = _render(explanations_renderable([explanation, explanation]), color=False)
+    out = _render(TextExplanations((explanation, explanation)), color=False)
     assert out.count("POSITIVE (p = 0.700)") == 2
     assert "\n\n" in out
 

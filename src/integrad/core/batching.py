@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from torch import nn
 
+from integrad.core.adaptive import FIRST_EVALS
 from integrad.core.integrand import Integrand
+from integrad.options import Options
 
 #: Default budget for one chunk's forward and backward plus the accumulators: 1 GiB, or the
 #: ``INTEGRAD_MEMORY_BUDGET`` environment variable (bytes).
@@ -51,15 +52,7 @@ class Chunking:
     rows: int
 
 
-def plan_chunks(
-    integrand: Integrand,
-    forward: Callable[..., Any],
-    modules: list[nn.Module],
-    rows_per_example: int,
-    adaptive: bool,
-    batch_size: int | None,
-    memory_budget: int | None,
-) -> Chunking:
+def plan_chunks(integrand: Integrand, modules: list[nn.Module], options: Options) -> Chunking:
     """Examples per group and rows per chunk that keep the whole call under the budget.
 
     The cost of a row is measured, not guessed, once per model and row shape in a process:
@@ -67,25 +60,27 @@ def plan_chunks(
     backward, leaving out the parameters and buffers (they do not grow with the rows);
     ``BACKWARD_FACTOR`` adds backward's temporaries.
     """
-    budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
+    budget = options.memory_budget or DEFAULT_MEMORY_BUDGET
+    adaptive = options.adaptive
+    rows_per_example = FIRST_EVALS if adaptive else options.n_steps
     n = integrand.batch
     k = integrand.target.n_targets
     elements = sum(p.start[:1].numel() for p in integrand.points)
     copies = ACCUMULATOR_COPIES["adaptive" if adaptive else "fixed"]
     per_example = 8 * k * elements * copies  # float64 accumulators
     group = int(max(1, min(n, (budget * ACCUMULATOR_SHARE) // max(per_example, 1))))
-    if batch_size is not None:
-        return Chunking(group, batch_size)
+    if options.batch_size is not None:
+        return Chunking(group, options.batch_size)
     # A row keeps its activations for backward, then its K gradients on the way to the sums.
-    per_row = _probe(integrand, forward, modules) * BACKWARD_FACTOR + k * elements * GRADIENT_BYTES
+    per_row = _probe(integrand, modules) * BACKWARD_FACTOR + k * elements * GRADIENT_BYTES
     left = max(budget - group * per_example, budget * (1 - ACCUMULATOR_SHARE))
-    rows = int(max(1, min(group * rows_per_example, left // max(per_row, 1))))
+    rows = int(max(1, min(group * rows_per_example, left // max(per_row, 1))))  # type: ignore[operator]
     return Chunking(group, rows)
 
 
-def _probe(integrand: Integrand, forward: Callable[..., Any], modules: list[nn.Module]) -> int:
+def _probe(integrand: Integrand, modules: list[nn.Module]) -> int:
     """Bytes one row keeps for backward, measured once per model and row signature."""
-    owner: Any = modules[0] if modules else forward
+    owner: Any = modules[0] if modules else integrand.forward
     key = (integrand.row_signature(), tuple(id(m) for m in integrand.taps.layers))
     try:
         cache = _PROBES.setdefault(owner, {})

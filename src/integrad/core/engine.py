@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 
 from integrad.core import noise as noise_mod
-from integrad.core.adaptive import FIRST_EVALS, integrate_adaptive
+from integrad.core.adaptive import integrate_adaptive
 from integrad.core.batching import plan_chunks
 from integrad.core.integrand import Integrand
 from integrad.core.layers import LayerTaps
 from integrad.core.model_state import check_grad_mode, inference_state, modules_behind
 from integrad.core.path import (
+    LayerPlan,
     LayerSpec,
     Point,
     build_points,
@@ -25,7 +27,7 @@ from integrad.core.path import (
     plan_layers,
 )
 from integrad.core.rules import rule_points
-from integrad.core.structure import check_finite, flatten, full_baseline, per_input
+from integrad.core.structure import Call, check_finite, flatten, full_baseline, per_input
 from integrad.errors import (
     InputError,
     IntegradWarning,
@@ -33,12 +35,25 @@ from integrad.errors import (
     TargetError,
     integer_input_message,
 )
-from integrad.options import Options, deprecated
+from integrad.options import Options, renamed
 from integrad.results.attribution import Attribution
 from integrad.targets import TargetSpec, resolve_target, select_output
 
-#: Keyword arguments renamed in this release: old name -> new name (kept for one release).
-RENAMED = {"forward": "model", "baselines": "baseline", "layer_baselines": "layer_baseline"}
+
+@dataclass(frozen=True)
+class Question:
+    """What :func:`attribute` is asked, apart from the model, the inputs and the settings;
+    each field is the argument of the same name (see :func:`attribute`)."""
+
+    baseline: Any = None
+    target: TargetSpec = None
+    layer: LayerSpec = None
+    layer_baseline: Any = None
+    attribute_to_layer_input: bool = False
+    multiply_by_inputs: bool = True
+    forward_args: tuple[Any, ...] = ()
+    forward_kwargs: dict[str, Any] = field(default_factory=dict)
+    labels: Sequence[str] | None = None
 
 
 def attribute(
@@ -85,7 +100,8 @@ def attribute(
         labels: Names of the model's outputs, so ``target`` may name a class.
         **settings: Integration settings: ``method``, ``n_steps``, ``tol``, ``max_evals``,
             ``noise``, ``batch_size``, ``memory_budget``, ``score`` or ``options=``; see
-            :class:`integrad.Options`.
+            :class:`integrad.Options`. (``forward=``, ``baselines=`` and
+            ``layer_baselines=`` are the deprecated spellings of three arguments.)
 
     Returns:
         An :class:`~integrad.results.Attribution`; its ``delta`` is the completeness error.
@@ -97,55 +113,40 @@ def attribute(
         >>> res.attributions
         tensor([[3., 8.]])
     """
-    for old, new in RENAMED.items():
-        if old in settings:
-            deprecated(old, new, "attribute")
-            value = settings.pop(old)
-            if new == "model":
-                model = value
-            elif new == "baseline":
-                baseline = value
-            else:
-                layer_baseline = value
-    options = Options.from_settings(settings, function="attribute()")
-    return run(
-        model,
-        inputs,
-        options,
-        baseline=baseline,
+    old = renamed(settings, RENAMED, "attribute")
+    question = Question(
+        baseline=old.get("baseline", baseline),
         target=target,
         layer=layer,
-        layer_baseline=layer_baseline,
+        layer_baseline=old.get("layer_baseline", layer_baseline),
         attribute_to_layer_input=attribute_to_layer_input,
         multiply_by_inputs=multiply_by_inputs,
         forward_args=tuple(forward_args),
         forward_kwargs=dict(forward_kwargs or {}),
         labels=labels,
     )
+    options = Options.from_settings(settings, function="attribute()")
+    return run(old.get("model", model), inputs, options, question)
+
+
+#: Keyword arguments of :func:`attribute` renamed in this release (kept for one release).
+RENAMED = {"forward": "model", "baselines": "baseline", "layer_baselines": "layer_baseline"}
 
 
 def run(
     model: Callable[..., Any] | None,
     inputs: Any,
     options: Options,
-    *,
-    baseline: Any = None,
-    target: TargetSpec = None,
-    layer: LayerSpec = None,
-    layer_baseline: Any = None,
-    attribute_to_layer_input: bool = False,
-    multiply_by_inputs: bool = True,
-    forward_args: tuple[Any, ...] = (),
-    forward_kwargs: dict[str, Any] | None = None,
-    labels: Sequence[str] | None = None,
+    question: Question,
     check_output: Callable[[Any, list[list[torch.Tensor]]], None] | None = None,
     several_targets: bool = True,
 ) -> Attribution:
-    """:func:`attribute` with resolved options; ``check_output`` sees what the model returns
-    at the input and the layers' tensors there, before anything else runs (front ends check
-    the model's kind there), and
-    ``several_targets=False`` refuses K targets per example (front ends whose results hold
-    one score per feature)."""
+    """:func:`attribute` with resolved options, for the front ends: ``check_output`` sees what
+    the model returns at the input and the layers' tensors there, before anything else runs
+    (front ends check the model's kind there), and ``several_targets=False`` refuses K
+    targets per example (front ends whose results hold one score per feature)."""
+    baseline, target, layer = question.baseline, question.target, question.layer
+    forward_args, labels = question.forward_args, question.labels
     check_grad_mode()
     if not callable(model):
         raise ModelError(
@@ -162,20 +163,21 @@ def run(
         check_finite(b, f"baseline for {key!r}")
         if position in plan.direct and not x.is_floating_point():
             raise InputError(integer_input_message(repr(key), x.dtype))
-    kwargs = dict(forward_kwargs or {})
+    kwargs = dict(question.forward_kwargs)
     modules = modules_behind(model)
-    taps = LayerTaps(list(plan.modules), to_input=attribute_to_layer_input)
+    taps = LayerTaps(list(plan.modules), to_input=question.attribute_to_layer_input)
 
     with inference_state(modules), taps.installed():
+        call = Call(model, structure, forward_args, kwargs)
         taps.recording()
         with torch.no_grad():
-            raw = first_call(model, structure, flat, forward_args, kwargs)
+            raw = first_call(call, flat)
             if check_output is not None:
                 check_output(raw, [list(parts or []) for parts in taps.recorded])
             out_x = select_output(raw)
             if not isinstance(model, nn.Module):
                 taps.recording()
-                _check_deterministic(model, structure, flat, forward_args, kwargs, out_x)
+                _check_deterministic(call, flat, out_x)
         if taps.layers:
             taps.check_all_called()
         acts_x = [list(parts or []) for parts in taps.recorded]
@@ -186,9 +188,7 @@ def run(
                 "explains one class per example. Explain each target separately, or call "
                 "integrad.attribute directly for several targets in one pass"
             )
-        acts_base = _layer_baselines(
-            model, structure, bases, forward_args, kwargs, plan, taps, acts_x, layer_baseline
-        )
+        acts_base = _layer_baselines(call, bases, plan, taps, acts_x, question.layer_baseline)
         points = build_points(plan, flat, bases, acts_x, acts_base)
         args = forward_args
         if options.noise is not None:
@@ -196,8 +196,9 @@ def run(
                 options.noise, points, flat, args, kwargs, resolved
             )
         integrand = Integrand(model, flat, structure, points, taps, args, kwargs, resolved)
+        multiply_by_inputs = question.multiply_by_inputs
         attributions, deltas, n_evals, error, f_x, (f_base, base_output) = _integrate(
-            integrand, model, modules, options, multiply_by_inputs, out_x, resolved
+            integrand, modules, options, multiply_by_inputs, out_x, resolved
         )
         _warn_unused(integrand, structure, taps)
 
@@ -245,7 +246,6 @@ def run(
 
 def _integrate(
     integrand: Integrand,
-    model: Callable[..., Any],
     modules: list[nn.Module],
     options: Options,
     multiply_by_inputs: bool,
@@ -261,16 +261,7 @@ def _integrate(
     points: list[Point] = integrand.points
     n, device = integrand.batch, points[0].start.device
     adaptive = options.adaptive
-    rows_per_example = FIRST_EVALS if adaptive else options.n_steps
-    chunking = plan_chunks(
-        integrand,
-        model,
-        modules,
-        rows_per_example,  # type: ignore[arg-type]
-        adaptive,
-        options.batch_size,
-        options.memory_budget,
-    )
+    chunking = plan_chunks(integrand, modules, options)
     examples = torch.arange(n, device=device)
     f_base, base_output = integrand.outputs(examples, torch.zeros(n, device=device), chunking.rows)
     if options.noise is None:
@@ -327,12 +318,9 @@ def _fixed(
 
 
 def _layer_baselines(
-    model: Callable[..., Any],
-    structure: Any,
+    call: Call,
     bases: list[torch.Tensor],
-    forward_args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    plan: Any,
+    plan: LayerPlan,
     taps: LayerTaps,
     acts_x: list[list[torch.Tensor]],
     layer_baseline: Any,
@@ -350,7 +338,7 @@ def _layer_baselines(
         return given  # type: ignore[return-value]
     taps.recording()
     with torch.no_grad():
-        structure.call(model, bases, forward_args, kwargs)
+        call(bases)
     recorded = [list(parts or []) for parts in taps.recorded]
     check_recorded_baselines(acts_x, recorded, taps)
     return [r if g is None else g for g, r in zip(given, recorded, strict=True)]
@@ -372,16 +360,9 @@ def _warn_unused(integrand: Integrand, structure: Any, taps: LayerTaps) -> None:
         )
 
 
-def _check_deterministic(
-    model: Callable[..., Any],
-    structure: Any,
-    flat: list[torch.Tensor],
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    first: torch.Tensor,
-) -> None:
+def _check_deterministic(call: Call, flat: list[torch.Tensor], first: torch.Tensor) -> None:
     """A plain function is run twice at the input: IG of a random function means nothing."""
-    again = select_output(structure.call(model, flat, args, kwargs))
+    again = select_output(call(flat))
     if again.shape != first.shape or not torch.allclose(
         again, first, rtol=1e-5, atol=1e-6 * float(first.abs().max().clamp_min(1.0))
     ):

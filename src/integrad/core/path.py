@@ -8,7 +8,7 @@ into the shape the user asked for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from integrad.core.layers import LayerTaps
-from integrad.core.structure import Key, Structure, full_baseline
+from integrad.core.structure import Call, Key, Structure, full_baseline
 from integrad.errors import BaselineError, IntegradError, LayerError, ModelError
 
 LayerSpec = nn.Module | Sequence[nn.Module] | Mapping[Any, nn.Module | Sequence[nn.Module]] | None
@@ -112,16 +112,10 @@ def plan_layers(layer: LayerSpec, structure: Structure) -> LayerPlan:
     )
 
 
-def first_call(
-    forward: Callable[..., Any],
-    structure: Structure,
-    values: list,
-    args: tuple,
-    kwargs: dict,
-) -> Any:
+def first_call(call: Call, values: list[torch.Tensor]) -> Any:
     """The first forward call, where a model that does not accept the inputs is reported."""
     try:
-        return structure.call(forward, values, args, kwargs)
+        return call(values)
     except IntegradError:
         raise
     except (TypeError, ValueError, RuntimeError, IndexError) as err:

@@ -47,6 +47,19 @@ class Structure:
         return forward(*values, *args, **kwargs)
 
 
+@dataclass(frozen=True)
+class Call:
+    """A forward call with its fixed parts: calling it with the inputs' values runs the model."""
+
+    model: Callable[..., Any]
+    structure: Structure
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+    def __call__(self, values: list[Any]) -> Any:
+        return self.structure.call(self.model, values, self.args, self.kwargs)
+
+
 def flatten(inputs: Any) -> tuple[list[torch.Tensor], Structure]:
     """Split ``inputs`` into tensors and the structure that rebuilds it."""
     if isinstance(inputs, torch.Tensor):

@@ -18,14 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from integrad.modalities.generation_inputs import (
-    Prompt,
-    Setup,
-    Traced,
-    device_of,
-    padded,
-    token_scores,
-)
+from integrad.modalities import generation_inputs as gen
 from integrad.pipeline import BaselineSet, Batch, Scores, attribute_batch
 from integrad.targets import PerExample, select_output
 
@@ -52,23 +45,25 @@ class _CausalForward(nn.Module):
         return select_output(out)
 
 
-def trace(setup: Setup, prompts: list[Prompt], generated: list[list[int]]) -> list[Traced]:
+def trace(
+    setup: gen.Setup, prompts: list[gen.Prompt], generated: list[list[int]]
+) -> list[gen.Traced]:
     """One engine call for a batch: the left-padded sequences, K targets per sequence."""
-    device = device_of(setup.model)
+    device = gen.device_of(setup.model)
     specials = set(setup.tokenizer.all_special_ids)
     contexts = [p.ids + g[:-1] for p, g in zip(prompts, generated, strict=True)]
-    ids = padded(contexts, setup.pad_id, device, left=True)  # (batch, seq)
-    mask = padded([[1] * len(c) for c in contexts], 0, device, left=True)
+    ids = gen.padded(contexts, setup.pad_id, device, left=True)  # (batch, seq)
+    mask = gen.padded([[1] * len(c) for c in contexts], 0, device, left=True)
     # Left padding shifts each row; explicit positions make a padded row equal the unpadded.
     position_ids = (mask.cumsum(1) - 1).clamp(min=0)
     keep_rows = []
     for p, g in zip(prompts, generated, strict=True):
         kept_generated = [not setup.include_generated or t in specials for t in g[:-1]]
         keep_rows.append(p.special + kept_generated)
-    keep = padded(keep_rows, True, device, left=True).bool()  # padding is kept too
+    keep = gen.padded(keep_rows, True, device, left=True).bool()  # padding is kept too
     # Token j of a row with G generated tokens is predicted G - j positions from the end.
     positions = [[len(g) - j for j in range(len(g))] for g in generated]
-    scores = token_scores(positions, generated, True, device)
+    scores = gen.token_scores(positions, generated, True, device)
     base = setup.baseline_ids(ids, keep)
     if not base.is_floating_point():
         with torch.no_grad():
@@ -104,23 +99,18 @@ def _traced(
     special: list[bool],
     template: list[bool],
     n_prompt: int,
-) -> Traced:
+) -> gen.Traced:
     """Row ``b`` of the batch's scores as a :class:`Traced`; its context starts at ``start``."""
     # (G, n_context): the scores of this row's generated tokens over its own context
     rows = res.scores["input_ids"][b, :n_generated, start:]
     std = None if res.std is None else res.std["input_ids"][b, :n_generated, start:]
-    error = res.error_estimate
-    return Traced(
+    return gen.Traced(
+        **res.diagnostics(b, n_generated),
         context_ids=context,
         special=special,
         template=template + [False] * (len(context) - len(template)),
         n_prompt=n_prompt,
         n_visible=[n_prompt + j for j in range(n_generated)],
         scores=rows.cpu(),
-        output=res.output[b, :n_generated].tolist(),
-        baseline_output=res.baseline_output[b, :n_generated].tolist(),
-        delta=res.delta[b, :n_generated].tolist(),
-        n_evals=int(res.n_evals[b]),
-        error_estimate=None if error is None else float(error[b]),
         std=None if std is None else std.cpu(),
     )

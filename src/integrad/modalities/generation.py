@@ -21,13 +21,12 @@ from torch import nn
 
 from integrad.errors import InputError
 from integrad.hf.loading import LoadedModel, ModelSpec, is_encoder_decoder, load_model, model_kind
-from integrad.hf.tokens import check_vocab, input_embedding, max_length
+from integrad.hf.tokens import check_vocab, max_length
 from integrad.modalities import causal, seq2seq
 from integrad.modalities.generation_inputs import (
     Prompt,
     Setup,
     Traced,
-    baseline_choice,
     check_causal,
     encode_prompt,
     forced_targets,
@@ -118,21 +117,9 @@ def explain_generation(
     tok = loaded.tokenizer
     prompts = [encode_prompt(tok, p, i) for i, p in enumerate(items)]
     forced = forced_targets(target, len(prompts), tok)
-    chosen, described = baseline_choice(baseline, tok)
-    embedding = input_embedding(loaded.model)
-    check_vocab(embedding, tok, [p.ids for p in prompts] + (forced or []))
+    setup = Setup.create(loaded.model, tok, baseline, include_generated, options)
+    check_vocab(setup.embedding, tok, [p.ids for p in prompts] + (forced or []))
     _check_length(loaded.model, tok, prompts, forced, max_new_tokens, kind)
-    pad = next(i for i in (tok.pad_token_id, tok.eos_token_id, 0) if i is not None)
-    setup = Setup(
-        model=loaded.model,
-        tokenizer=tok,
-        embedding=embedding,
-        baseline=chosen,
-        baseline_description=described,
-        include_generated=include_generated,
-        pad_id=pad,
-        options=options,
-    )
     trace = seq2seq.trace if kind == "seq2seq" else causal.trace
 
     results: list[GenerationExplanation | None] = [None] * len(prompts)

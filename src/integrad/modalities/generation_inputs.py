@@ -331,6 +331,19 @@ class Setup:
     pad_id: int
     options: Options
 
+    @classmethod
+    def create(
+        cls, model: Any, tokenizer: Any, baseline: Any, include_generated: bool, options: Options
+    ) -> Setup:
+        """The setup for ``model``: its embedding, the baseline chosen, a padding id."""
+        from integrad.hf.tokens import input_embedding
+
+        chosen, described = baseline_choice(baseline, tokenizer)
+        ids = (tokenizer.pad_token_id, tokenizer.eos_token_id, 0)
+        pad = next(i for i in ids if i is not None)
+        embedding = input_embedding(model)
+        return cls(model, tokenizer, embedding, chosen, described, include_generated, pad, options)
+
     def baseline_ids(self, ids: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
         """The baseline of a batch of ids: ids (an integer tensor) or embeddings."""
         from integrad.baselines import BaselineContext, make_baseline

@@ -105,23 +105,13 @@ def explain_image(
         pixel_std = res.samples["image"].sum(2).std(1, unbiased=False)
     per_set = res.per_set["image"]  # (S, N, C, H, W): one per averaged baseline
     pixel_spread = None if per_set.shape[0] == 1 else per_set.sum(2).std(0, unbiased=False)
-    logits = res.model_output.reshape(x.shape[0], -1)
     return ImageExplanation(
+        **res.batch_fields(labels),
         attributions=attributions,
         pixel_map=attributions.sum(1),
         images=images.display,
         baseline=described,
         path=path,
-        target=res.target,
-        labels=None if labels is None else [str(label) for label in labels],
-        predicted=logits.argmax(1),
-        probabilities=logits.double().softmax(1) if logits.shape[1] > 1 else None,
-        output=res.output,
-        baseline_output=res.baseline_output,
-        delta=res.delta,
-        n_evals=res.n_evals,
-        error_estimate=res.error_estimate,
-        options=res.options,
         std=std,
         pixel_std=pixel_std,
         pixel_spread=pixel_spread,

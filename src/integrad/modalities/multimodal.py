@@ -15,10 +15,12 @@ import torch
 from torch import nn
 
 from integrad.errors import InputError
-from integrad.options import Options, deprecated
+from integrad.options import Options, renamed
 from integrad.pipeline import BaselineSet, Batch, Scores, attribute_batch
 from integrad.results.multimodal import FeatureScore, MultimodalExplanation
 
+#: Keyword arguments renamed in this release (kept for one release).
+_RENAMED = {"baselines": "baseline", "layer_baselines": "layer_baseline"}
 #: Inputs that are held at their value, not attributed: they say how to read the others.
 FIXED = ("attention_mask", "token_type_ids", "position_ids")
 Names = Mapping[str, Sequence[str] | Sequence[Sequence[str]]]
@@ -81,13 +83,11 @@ def explain_multimodal(
         ...     layer={"input_ids": model.text_embedding})
         >>> exp.shares  # {"input_ids": tensor([...]), "numbers": tensor([...])}
     """
-    for old, new in (("baselines", "baseline"), ("layer_baselines", "layer_baseline")):
-        if old in settings:
-            deprecated(old, new, "explain_multimodal")
-            value = settings.pop(old)
-            baseline, layer_baseline = (
-                (value, layer_baseline) if new == "baseline" else (baseline, value)
-            )
+    old = renamed(settings, _RENAMED, "explain_multimodal")
+    baseline, layer_baseline = (
+        old.get("baseline", baseline),
+        old.get("layer_baseline", layer_baseline),
+    )
     options = Options.from_settings(settings, function="explain_multimodal()")
     if not isinstance(inputs, Mapping) or not inputs:
         raise InputError(
@@ -125,24 +125,14 @@ def explain_multimodal(
         ]
         for i in range(n)
     ]
-    logits = res.model_output.reshape(n, -1)
     return MultimodalExplanation(
+        **res.batch_fields(labels),
         features=features,
         scores=res.scores,
         modalities=groups,
         modality_totals=totals,
         shares={m: t / safe for m, t in totals.items()},
         fixed=kept,
-        target=res.target,
-        predicted=logits.argmax(1),
-        probabilities=logits.double().softmax(1) if logits.shape[1] > 1 else None,
-        labels=None if labels is None else [str(label) for label in labels],
-        output=res.output,
-        baseline_output=res.baseline_output,
-        delta=res.delta,
-        n_evals=res.n_evals,
-        error_estimate=res.error_estimate,
-        options=res.options,
         std=res.std,
     )
 

@@ -16,14 +16,7 @@ import torch
 from torch import nn
 
 from integrad.errors import ModelError
-from integrad.modalities.generation_inputs import (
-    Prompt,
-    Setup,
-    Traced,
-    device_of,
-    padded,
-    token_scores,
-)
+from integrad.modalities import generation_inputs as gen
 from integrad.pipeline import BaselineSet, Batch, attribute_batch
 from integrad.targets import PerExample, select_output
 
@@ -99,23 +92,27 @@ def embedding_scale(
     )
 
 
-def trace(setup: Setup, prompts: list[Prompt], generated: list[list[int]]) -> list[Traced]:
+def trace(
+    setup: gen.Setup, prompts: list[gen.Prompt], generated: list[list[int]]
+) -> list[gen.Traced]:
     """One engine call for a batch: encoder input and decoder prefix, K targets each."""
-    model, device = setup.model, device_of(setup.model)
+    model, device = setup.model, gen.device_of(setup.model)
     specials = set(setup.tokenizer.all_special_ids)
     start = decoder_start(model)
     decoder = [[start, *g[:-1]] for g in generated]
     batch = {
-        "input_ids": padded([p.ids for p in prompts], setup.pad_id, device, left=False),
-        "attention_mask": padded([[1] * len(p.ids) for p in prompts], 0, device, left=False),
-        "decoder_input_ids": padded(decoder, setup.pad_id, device, left=False),
-        "decoder_attention_mask": padded([[1] * len(d) for d in decoder], 0, device, left=False),
+        "input_ids": gen.padded([p.ids for p in prompts], setup.pad_id, device, left=False),
+        "attention_mask": gen.padded([[1] * len(p.ids) for p in prompts], 0, device, left=False),
+        "decoder_input_ids": gen.padded(decoder, setup.pad_id, device, left=False),
+        "decoder_attention_mask": gen.padded(
+            [[1] * len(d) for d in decoder], 0, device, left=False
+        ),
     }
     scale = embedding_scale(model, setup.embedding, batch)
     # What the baseline keeps: special tokens, padding, the start token, and (when the
     # generated tokens are not attributed) the whole decoder prefix.
-    keep_enc = padded([p.special for p in prompts], True, device, left=False).bool()
-    keep_dec = padded(
+    keep_enc = gen.padded([p.special for p in prompts], True, device, left=False).bool()
+    keep_dec = gen.padded(
         [
             [True] + [not setup.include_generated or t in specials for t in g[:-1]]
             for g in generated
@@ -135,7 +132,7 @@ def trace(setup: Setup, prompts: list[Prompt], generated: list[list[int]]) -> li
             inputs[name] = setup.embedding(ids) * scale  # (batch, seq, hidden)
             baselines[name] = base if base.is_floating_point() else setup.embedding(base) * scale
     # Token j is predicted at decoder position j.
-    scores = token_scores([list(range(len(g))) for g in generated], generated, False, device)
+    scores = gen.token_scores([list(range(len(g))) for g in generated], generated, False, device)
     res = attribute_batch(
         Batch(
             _Seq2SeqForward(model),
@@ -163,20 +160,15 @@ def trace(setup: Setup, prompts: list[Prompt], generated: list[list[int]]) -> li
         std = None
         if spread is not None:
             std = torch.cat([spread[0][b, :k, :n], spread[1][b, :k, : len(d)]], dim=1).cpu()
-        error = res.error_estimate
         out.append(
-            Traced(
+            gen.Traced(
+                **res.diagnostics(b, k),
                 context_ids=p.ids + d,
                 special=p.special + [True] + [t in specials for t in g[:-1]],
                 template=p.template + [False] * len(d),
                 n_prompt=n,
                 n_visible=[n + j + 1 for j in range(k)],
                 scores=rows.cpu(),
-                output=res.output[b, :k].tolist(),
-                baseline_output=res.baseline_output[b, :k].tolist(),
-                delta=res.delta[b, :k].tolist(),
-                n_evals=int(res.n_evals[b]),
-                error_estimate=None if error is None else float(error[b]),
                 std=std,
             )
         )

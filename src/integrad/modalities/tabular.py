@@ -109,31 +109,22 @@ def explain_tabular(
             {k: v.transpose(0, 1) for k, v in res.samples.items()}, col_map, names
         )
         std = table(grouped.values.std(0))
-    logits = res.model_output.reshape(len(frame), -1)
-    probabilities = logits.double().softmax(1).numpy() if logits.shape[1] > 1 else None
+    fields = res.batch_fields(labels)
+    if fields["probabilities"] is not None:  # rows by classes, with the rows' index
+        probabilities = fields["probabilities"].numpy()
+        classes = _class_names(probabilities.shape[1], labels)
+        fields["probabilities"] = pd.DataFrame(probabilities, index=index, columns=classes)
     return TabularExplanation(
+        **fields,
         attributions=table(per_set.values.mean(0)),
         values=frame[list(per_set.columns)],
         baseline=described,
-        target=res.target,
-        labels=None if labels is None else [str(label) for label in labels],
-        predicted=logits.argmax(1),
-        probabilities=None
-        if probabilities is None
-        else pd.DataFrame(probabilities, index=index, columns=_class_names(logits, labels)),
-        output=res.output,
-        baseline_output=res.baseline_output,
-        delta=res.delta,
-        n_evals=res.n_evals,
-        error_estimate=res.error_estimate,
-        options=res.options,
         std=std,
         spread=None if len(sets) == 1 else table(per_set.values.std(0)),
     )
 
 
-def _class_names(logits: torch.Tensor, labels: Sequence[str] | None) -> list[str]:
-    n = logits.reshape(logits.shape[0], -1).shape[1]
+def _class_names(n: int, labels: Sequence[str] | None) -> list[str]:
     return list(labels) if labels is not None and len(labels) == n else [str(i) for i in range(n)]
 
 

@@ -220,8 +220,8 @@ def _explanation(setup: _Setup, e: Encoded, res: Scores, row: int) -> TextExplan
     if res.samples is not None:
         token_std = tuple(res.samples["input_ids"][row, :, :n].std(0, unbiased=False).tolist())
         word_std = _word_std(e, res, row)
-    error = res.error_estimate
     return TextExplanation(
+        **res.row_fields(row),
         text=e.text,
         tokens=tuple(setup.tokenizer.convert_ids_to_tokens(e.ids)),
         token_ids=tuple(e.ids),
@@ -236,14 +236,8 @@ def _explanation(setup: _Setup, e: Encoded, res: Scores, row: int) -> TextExplan
         baseline_probabilities=tuple(base_probabilities),
         predicted=max(range(len(probabilities)), key=probabilities.__getitem__),
         target=int(res.target[row]),  # type: ignore[index]
-        output=float(res.output[row]),
-        baseline_output=float(res.baseline_output[row]),
-        delta=float(res.delta[row]),
-        n_evals=int(res.n_evals[row]),
-        error_estimate=None if error is None else float(error[row]),
         baseline=setup.described,
         model_name=setup.name,
-        options=res.options,
         truncated=e.truncated,
         token_std=token_std,
         word_std=word_std,

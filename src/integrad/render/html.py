@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from typing import Any
 
 from integrad.render.colors import NEGATIVE_RGB, POSITIVE_RGB, css_rgb
@@ -28,6 +29,29 @@ def legend(target_label: object = "the target") -> str:
         f'<span style="{swatch};background:{neg};margin-left:1em"></span>against {label}'
         "</div>"
     )
+
+
+def batch_fragment(
+    kind: str,
+    target_labels: list[str] | None,
+    blocks: Iterable[str],
+    total: int,
+    shown: int,
+    noun: str,
+    head: str = "",
+) -> str:
+    """A batch result's fragment: a legend naming the target when every input shares one,
+    ``head``, one block per shown input, and how many of ``total`` were left out."""
+    names = set(target_labels or [])
+    parts = [
+        f'<div class="integrad-{kind}">',
+        head,
+        legend(names.pop() if len(names) == 1 else "the target"),
+    ]
+    parts.extend(blocks)
+    if total > shown:
+        parts.append(f"<p>{total - shown} more of {total} {noun} not shown</p>")
+    return "".join([*parts, "</div>"])
 
 
 def page(fragment: str, title: str = "integrad") -> str:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from integrad.render.colors import NEGATIVE_RGB, NEUTRAL_RGB, POSITIVE_RGB
-from integrad.render.html import esc, legend
+from integrad.render.html import batch_fragment, esc
 from integrad.render.summary import integration
 
 if TYPE_CHECKING:
@@ -139,31 +139,26 @@ def png_bytes(fig: Figure, dpi: int = 110) -> bytes:
 def image_html(explanation: ImageExplanation, views: list[str], max_images: int = 8) -> str:
     """A self-contained fragment: one embedded PNG row per image and its numbers."""
     n = explanation.pixel_map.shape[0]
-    parts = ['<div class="integrad-image">', legend(_target_word(explanation))]
-    for index in range(min(n, max_images)):
-        png = base64.b64encode(png_bytes(figure(explanation, [index], views))).decode("ascii")
-        label = explanation.target_labels[index] if explanation.target_labels else "output"
-        errors = explanation.error_estimate
-        estimate = None if errors is None else float(errors[index])
-        numbers = (
-            f"target {esc(label)} · F(x) = {float(explanation.output[index]):.4g} · "
-            f"F(baseline) = {float(explanation.baseline_output[index]):.4g} · "
-            f"delta = {float(explanation.delta[index]):.2e} · "
-            + esc(integration(explanation.method, int(explanation.n_evals[index]), estimate))
-        )
-        parts.append(
-            f'<figure style="margin:1em 0"><img alt="attribution maps for image {index}" '
-            f'style="max-width:100%" src="data:image/png;base64,{png}">'
-            f'<figcaption style="font-size:0.85em;color:#444">{numbers}<br>baseline: '
-            f"{esc(explanation.baseline)} · path: {esc(explanation.path)} · "
-            f"score: {esc(explanation.score)}</figcaption></figure>"
-        )
-    if n > max_images:
-        parts.append(f"<p>{n - max_images} more of {n} images not shown</p>")
-    parts.append("</div>")
-    return "".join(parts)
+    shown = min(n, max_images)
+    blocks = (_image_block(explanation, views, index) for index in range(shown))
+    return batch_fragment("image", explanation.target_labels, blocks, n, shown, "images")
 
 
-def _target_word(explanation: ImageExplanation) -> str:
-    labels = explanation.target_labels
-    return labels[0] if labels and len(set(labels)) == 1 else "the target"
+def _image_block(explanation: ImageExplanation, views: list[str], index: int) -> str:
+    png = base64.b64encode(png_bytes(figure(explanation, [index], views))).decode("ascii")
+    label = explanation.target_labels[index] if explanation.target_labels else "output"
+    errors = explanation.error_estimate
+    estimate = None if errors is None else float(errors[index])
+    numbers = (
+        f"target {esc(label)} · F(x) = {float(explanation.output[index]):.4g} · "
+        f"F(baseline) = {float(explanation.baseline_output[index]):.4g} · "
+        f"delta = {float(explanation.delta[index]):.2e} · "
+        + esc(integration(explanation.method, int(explanation.n_evals[index]), estimate))
+    )
+    return (
+        f'<figure style="margin:1em 0"><img alt="attribution maps for image {index}" '
+        f'style="max-width:100%" src="data:image/png;base64,{png}">'
+        f'<figcaption style="font-size:0.85em;color:#444">{numbers}<br>baseline: '
+        f"{esc(explanation.baseline)} · path: {esc(explanation.path)} · "
+        f"score: {esc(explanation.score)}</figcaption></figure>"
+    )

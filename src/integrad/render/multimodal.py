@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from integrad.render.colors import NEGATIVE_RGB, POSITIVE_RGB, css_rgb, signed_rgb, text_color_on
-from integrad.render.html import esc, legend
+from integrad.render.html import batch_fragment, esc
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -101,47 +101,42 @@ def _bars(ax: object, labels: list[str], values: list[float]) -> None:
 def multimodal_html(exp: MultimodalExplanation, max_examples: int) -> str:
     """Per example: the headline, a table of modality shares and colored feature chips."""
     n = len(exp.features)
-    labels = set(exp.target_labels or [])
-    parts = [
-        '<div class="integrad-multimodal">',
-        legend(labels.pop() if len(labels) == 1 else "the target"),
-    ]
+    shown = min(n, max_examples)
+    blocks = (_example_block(exp, index) for index in range(shown))
+    return batch_fragment("multimodal", exp.target_labels, blocks, n, shown, "examples")
+
+
+def _example_block(exp: MultimodalExplanation, index: int) -> str:
     cell = "padding:2px 8px;border-bottom:1px solid #eee"
-    for index in range(min(n, max_examples)):
+    parts = [
+        f'<h4 style="margin:1em 0 0.3em">Example {index}: {esc(headline(exp, index))}</h4>',
+        '<table style="border-collapse:collapse;font-size:0.9em">',
+        f'<tr><th style="{cell};text-align:left">modality</th>'
+        f'<th style="{cell};text-align:right">total</th>'
+        f'<th style="{cell};text-align:right">share</th></tr>',
+    ]
+    for m, total in exp.modality_totals.items():
+        share = float(exp.shares[m][index])
+        shown = f"{share:.0%}" if shares_readable(exp, index) else "–"
         parts.append(
-            f'<h4 style="margin:1em 0 0.3em">Example {index}: {esc(headline(exp, index))}</h4>'
+            f'<tr><td style="{cell}">{esc(m)}</td><td style="{cell};text-align:right">'
+            f'{float(total[index]):+.4g}</td><td style="{cell};text-align:right">'
+            f"{shown}</td></tr>"
         )
-        parts.append('<table style="border-collapse:collapse;font-size:0.9em">')
+    parts.append("</table>")
+    if not shares_readable(exp, index):
         parts.append(
-            f'<tr><th style="{cell};text-align:left">modality</th>'
-            f'<th style="{cell};text-align:right">total</th>'
-            f'<th style="{cell};text-align:right">share</th></tr>'
+            '<div style="font-size:0.8em;color:#666">No shares: the modalities mostly '
+            "cancel, so F(x) - F(baseline) is small next to their totals.</div>"
         )
-        for m, total in exp.modality_totals.items():
-            share = float(exp.shares[m][index])
-            shown = f"{share:.0%}" if shares_readable(exp, index) else "–"
-            parts.append(
-                f'<tr><td style="{cell}">{esc(m)}</td><td style="{cell};text-align:right">'
-                f'{float(total[index]):+.4g}</td><td style="{cell};text-align:right">'
-                f"{shown}</td></tr>"
-            )
-        parts.append("</table>")
-        if not shares_readable(exp, index):
-            parts.append(
-                '<div style="font-size:0.8em;color:#666">No shares: the modalities mostly '
-                "cancel, so F(x) - F(baseline) is small next to their totals.</div>"
-            )
-        features = exp.features[index]
-        scale = max((abs(f.score) for f in features), default=0.0) or 1.0
-        for m in exp.modality_totals:
-            chips = [_chip(f, scale) for f in features if f.modality == m]
-            parts.append(
-                f'<div style="margin:0.4em 0"><b style="font-size:0.85em">{esc(m)}</b> '
-                f"{' '.join(chips)}</div>"
-            )
-    if n > max_examples:
-        parts.append(f"<p>{n - max_examples} more of {n} examples not shown</p>")
-    parts.append("</div>")
+    features = exp.features[index]
+    scale = max((abs(f.score) for f in features), default=0.0) or 1.0
+    for m in exp.modality_totals:
+        chips = [_chip(f, scale) for f in features if f.modality == m]
+        parts.append(
+            f'<div style="margin:0.4em 0"><b style="font-size:0.85em">{esc(m)}</b> '
+            f"{' '.join(chips)}</div>"
+        )
     return "".join(parts)
 
 

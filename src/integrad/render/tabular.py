@@ -13,7 +13,7 @@ from integrad.render.colors import (
     signed_rgb,
     text_color_on,
 )
-from integrad.render.html import esc, legend
+from integrad.render.html import batch_fragment, esc
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -116,7 +116,6 @@ def tabular_html(exp: TabularExplanation, max_rows: int, max_features: int) -> s
     summary = exp.summary().iloc[:max_features]
     top = float(summary.iloc[0]) if len(summary) and summary.iloc[0] > 0 else 1.0
     lines = [
-        '<div class="integrad-tabular">',
         f'<h3 style="margin:0.3em 0">Mean |attribution| over {len(exp.attributions)} rows</h3>',
         '<table style="border-collapse:collapse;font-size:0.9em">',
     ]
@@ -128,15 +127,10 @@ def tabular_html(exp: TabularExplanation, max_rows: int, max_features: int) -> s
             f'background:#4b5563"></span> {float(value):.4g}</td></tr>'
         )
     lines.append("</table>")
-    targets = set(exp.target_labels or [])
-    lines.append(legend(targets.pop() if len(targets) == 1 else "the target"))
-    for row in range(min(len(exp.attributions), max_rows)):
-        lines.append(_row_html(exp, row, max_features, cell))
-    if len(exp.attributions) > max_rows:
-        n = len(exp.attributions)
-        lines.append(f"<p>{n - max_rows} more of {n} rows not shown</p>")
-    lines.append("</div>")
-    return "".join(lines)
+    n = len(exp.attributions)
+    shown = min(n, max_rows)
+    blocks = (_row_html(exp, row, max_features, cell) for row in range(shown))
+    return batch_fragment("tabular", exp.target_labels, blocks, n, shown, "rows", "".join(lines))
 
 
 def _row_html(exp: TabularExplanation, row: int, max_features: int, cell: str) -> str:

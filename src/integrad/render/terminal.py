@@ -6,7 +6,6 @@ literally, so a word such as ``[bold]`` is printed as written, never read as mar
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.color import Color
@@ -33,21 +32,13 @@ def colored_text(e: TextExplanation) -> Text:
     """The text with each word on its score's color; special tokens dim, at their places."""
     scale = max((abs(s) for s in e.word_scores), default=0.0)
     out = Text()
-    cursor = 0
-    seen: set[int] = set()
-    for t, token in enumerate(e.tokens):
-        if e.special_tokens[t]:
-            out.append(f"{token} " if t == 0 else f" {token}", style=_SPECIAL)
-            continue
-        w = e.token_words[t]
-        if w is None or w in seen:
-            continue
-        seen.add(w)
-        start, end = e.word_spans[w]
-        out.append(e.text[cursor:start])
-        out.append(e.words[w], style=_style(e.word_scores[w], scale))
-        cursor = max(cursor, end)
-    out.append(e.text[cursor:], style=Style(dim=True) if e.truncated else None)
+    for kind, text, score in e.pieces():
+        if kind == "special":
+            out.append(f" {text}" if out else f"{text} ", style=_SPECIAL)
+        elif kind == "word":
+            out.append(text, style=_style(score, scale))
+        else:
+            out.append(text, style=Style(dim=True) if kind == "rest" and e.truncated else None)
     return out
 
 
@@ -91,13 +82,3 @@ def summary(e: TextExplanation) -> Text:
 def explanation_renderable(e: TextExplanation) -> Group:
     """What ``rich.print(explanation)`` shows: the colored text and the summary."""
     return Group(colored_text(e), summary(e))
-
-
-def explanations_renderable(items: Sequence[TextExplanation]) -> Group:
-    """Several explanations separated by blank lines."""
-    parts: list[Text | Group] = []
-    for i, e in enumerate(items):
-        if i:
-            parts.append(Text(""))
-        parts.append(explanation_renderable(e))
-    return Group(*parts)

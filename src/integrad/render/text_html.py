@@ -8,7 +8,6 @@ a token such as ``<img src=x onerror=alert(1)>`` renders as those characters.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from integrad.render.colors import css_rgb, signed_rgb, text_color_on
@@ -66,25 +65,15 @@ def _special(token: str, score: float, scale: float) -> str:
 def _highlighted_text(e: TextExplanation, scale: float) -> str:
     """The text in reading order: gaps as plain text, words highlighted, special tokens marked."""
     parts: list[str] = []
-    cursor = 0  # end of the last character of the text already written
-    seen: set[int] = set()
-    for t, token in enumerate(e.tokens):
-        if e.special_tokens[t]:
-            parts.append(_special(token, e.token_scores[t], scale))
-            continue
-        w = e.token_words[t]
-        if w is None or w in seen:
-            continue
-        seen.add(w)
-        start, end = e.word_spans[w]
-        parts.append(esc(e.text[cursor:start]))
-        parts.append(_word(e.words[w], e.word_scores[w], scale))
-        cursor = max(cursor, end)
-    rest = e.text[cursor:]
-    if rest and e.truncated:
-        parts.append(f'<span style="{_UNEXPLAINED}" title="not explained">{esc(rest)}</span>')
-    elif rest:
-        parts.append(esc(rest))
+    for kind, text, score in e.pieces():
+        if kind == "special":
+            parts.append(_special(text, score, scale))
+        elif kind == "word":
+            parts.append(_word(text, score, scale))
+        elif kind == "rest" and e.truncated:
+            parts.append(f'<span style="{_UNEXPLAINED}" title="not explained">{esc(text)}</span>')
+        else:
+            parts.append(esc(text))
     return "".join(parts)
 
 
@@ -124,8 +113,3 @@ def explanation_html(e: TextExplanation) -> str:
         f'<div style="{_TEXT}">{_highlighted_text(e, scale)}</div>'
         f"{legend(e.target_label)}{foot}</div>"
     )
-
-
-def explanations_html(items: Sequence[TextExplanation]) -> str:
-    """Several explanations, one box each, in order."""
-    return "".join(explanation_html(e) for e in items)

@@ -4,32 +4,20 @@ Names are imported on first use, so the engine's result (``Attribution``) loads 
 pandas, which only the tabular and multimodal results need.
 """
 
-from __future__ import annotations
+from integrad._lazy import by_module, lazy_exports
 
-import importlib
-from typing import Any
-
-_EXPORTS = {
-    "Result": "integrad.results.base",
-    "Explanation": "integrad.results.base",
-    "BatchExplanation": "integrad.results.base",
-    "Explanations": "integrad.results.base",
-    "load_result": "integrad.results.base",
-    "Attribution": "integrad.results.attribution",
-    "TextExplanation": "integrad.results.text",
-    "TextExplanations": "integrad.results.text",
-    "GenerationExplanation": "integrad.results.generation",
-    "GenerationExplanations": "integrad.results.generation",
-    "ImageExplanation": "integrad.results.image",
-    "TabularExplanation": "integrad.results.tabular",
-    "MultimodalExplanation": "integrad.results.multimodal",
-    "FeatureScore": "integrad.results.multimodal",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'integrad.results' has no attribute {name!r}")
+#: Every result type, by the module that defines it (``load_result`` looks types up here).
+EXPORTS = by_module(
+    {
+        "integrad.results.attribution": ["Attribution"],
+        "integrad.results.text": ["TextExplanation", "TextExplanations"],
+        "integrad.results.generation": ["GenerationExplanation", "GenerationExplanations"],
+        "integrad.results.image": ["ImageExplanation"],
+        "integrad.results.tabular": ["TabularExplanation"],
+        "integrad.results.multimodal": ["MultimodalExplanation", "FeatureScore"],
+        "integrad.results.base": ["Result", "Explanation", "BatchExplanation", "Explanations"],
+    }
+)
+EXPORTS["load_result"] = "integrad.results.base"
+__all__ = sorted(EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)

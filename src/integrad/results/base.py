@@ -11,6 +11,7 @@ field's type annotation (tuples stay tuples, nested dataclasses come back as the
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import types
 import typing
@@ -44,19 +45,6 @@ def encode(value: Any) -> Any:
         return {str(k): encode(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [encode(v) for v in value]
-    return value
-
-
-def jsonable(value: Any) -> Any:
-    """Plain nested lists and numbers, without tags: for views that only read values."""
-    if isinstance(value, (torch.Tensor, np.ndarray)):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
     return value
 
 
@@ -191,9 +179,24 @@ class Result:
 
     __hash__ = None  # type: ignore[assignment]
 
-    def to_html(self) -> str:
+    #: Where each view of the result is drawn: ``"html"``, ``"chart"`` (matplotlib) and
+    #: ``"terminal"`` (rich), as ``"module:function"``; the function takes the result.
+    VIEWS: ClassVar[dict[str, str]] = {}
+
+    def _view(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Draw the view ``name`` of :data:`VIEWS` (render modules load only when used)."""
+        if name not in self.VIEWS:
+            raise NotImplementedError(f"{type(self).__name__} has no {name} view")
+        module, function = self.VIEWS[name].split(":")
+        return getattr(importlib.import_module(module), function)(self, *args, **kwargs)
+
+    def to_html(self, **view: Any) -> str:
         """A self-contained HTML fragment (escaped text, inline CSS, no script)."""
-        raise NotImplementedError(f"{type(self).__name__} has no HTML view")
+        return self._view("html", **view)
+
+    def __rich__(self) -> Any:
+        # rich.print(result) shows the terminal view.
+        return self._view("terminal")
 
     def _repr_html_(self) -> str:
         # Jupyter calls this to show the result inline.
@@ -230,6 +233,22 @@ class Explanation(Result):
     baseline: str = ""
     model_name: str = ""
     options: Options = dataclasses.field(default_factory=Options)
+
+    def plot(self, index: int | None = None, *, ax: Any = None, **view: Any) -> Any:
+        """This input's chart; returns the matplotlib Figure.
+
+        Args:
+            index: Only 0 or None: one input has one chart (``index`` is there so that every
+                result's ``plot`` is called the same way).
+            ax: Axes to draw into; None makes a new figure.
+            **view: What the chart shows (see the subclass's ``_draw``).
+        """
+        if index not in (None, 0):
+            raise InputError(f"index {index!r} is out of range: this explains one input")
+        return self._draw(ax, **view)
+
+    def _draw(self, ax: Any, **view: Any) -> Any:
+        return self._view("chart", ax=ax, **view)
 
     @property
     def method(self) -> str:
@@ -284,6 +303,35 @@ class BatchExplanation(Result):
         return index % n
 
 
+@dataclasses.dataclass(frozen=True, eq=False, kw_only=True)
+class ClassifierBatch(BatchExplanation):
+    """A batch result of a model whose outputs are classes (or one score): what was
+    predicted and which class was explained, per input.
+
+    Attributes:
+        target: The flat output index attributed per input, (N,), or None for a callable.
+        predicted: The highest output per input, (N,).
+        probabilities: Softmax of the outputs, (N, classes), or None for a model with one.
+        labels: The class names given, if any.
+    """
+
+    target: torch.Tensor | None = None
+    predicted: torch.Tensor
+    probabilities: Any = None
+    labels: list[str] | None = None
+
+    @property
+    def target_labels(self) -> list[str] | None:
+        """The name of each input's target: ``labels[i]``, or the index as text."""
+        if self.target is None:
+            return None
+        names = self.labels
+        return [str(names[i]) if names and i < len(names) else str(i) for i in self.target.tolist()]
+
+    def _derived(self) -> dict[str, Any]:
+        return {"target_labels": self.target_labels}
+
+
 class Explanations(Result):
     """A read-only sequence of explanations, one per input, in the order they were given.
 
@@ -336,13 +384,40 @@ class Explanations(Result):
         """Each input's gradient evaluations."""
         return torch.tensor([item.n_evals for item in self.items])
 
-    def _check_no_ax(self, ax: Any, what: str) -> None:
-        """Lists draw one chart per item into a figure of their own."""
+    def plot(self, index: int | None = None, *, ax: Any = None, **view: Any) -> Any:
+        """Charts: one input's (into ``ax`` if given), or every input's stacked in one figure.
+
+        Args:
+            index: One input's chart, or None for all of them.
+            ax: Axes to draw one input into (with ``index``).
+            **view: What the charts show (see the items' ``plot``).
+        """
+        if index is not None:
+            return self.items[index].plot(ax=ax, **view)
         if ax is not None:
             raise InputError(
-                f"{type(self).__name__}.plot() draws one {what} per input and takes no ax; plot "
-                "one input into your axes with explanations[i].plot(ax=ax), or pass index="
+                f"{type(self).__name__}.plot() draws one chart per input into a figure of its "
+                "own and takes no ax; plot one input into your axes with plot(index, ax=ax)"
             )
+        return self._draw_all(**view)
+
+    def _draw_all(self, **view: Any) -> Any:
+        return self._view("chart", **view)
+
+    def to_html(self, **view: Any) -> str:
+        """Every input's HTML, one after the other."""
+        return "".join(item.to_html(**view) for item in self.items)
+
+    def __rich__(self) -> Any:
+        # rich.print(results) shows each input's terminal view, separated by blank lines.
+        from rich.console import Group
+        from rich.text import Text
+
+        parts: list[Any] = []
+        for item in self.items:
+            parts.extend([Text("")] if parts else [])
+            parts.append(item.__rich__())
+        return Group(*parts)
 
 
 def load_result(data: str | dict[str, Any]) -> Result:
@@ -355,7 +430,7 @@ def load_result(data: str | dict[str, Any]) -> Result:
 
     parsed = json.loads(data) if isinstance(data, str) else data
     name = parsed.get("type") if isinstance(parsed, dict) else None
-    cls = getattr(results, name, None) if isinstance(name, str) else None
+    cls = getattr(results, name) if name in results.EXPORTS else None
     if not (isinstance(cls, type) and issubclass(cls, Result)):
         raise InputError(
             f"this data names no integrad result type (type={name!r}); pass the output of a "

@@ -71,6 +71,15 @@ class GenerationExplanation(Explanation):
     forced: bool = False
     encoder_decoder: bool = False
 
+    # to_html(hide_template=False, normalize="row"): a heatmap, generated tokens down and
+    # context tokens across ("row" scales each row's colors to its largest cell, "all" uses
+    # one scale); plot(hide_template=False): the same as a matplotlib heatmap.
+    VIEWS: ClassVar[dict[str, str]] = {
+        "html": "integrad.render.generation:generation_html",
+        "chart": "integrad.render.generation:plot_generation",
+        "terminal": "integrad.render.generation:generation_renderable",
+    }
+
     @property
     def prompt_tokens(self) -> tuple[str, ...]:
         """The prompt's tokens (the first :attr:`n_prompt` columns)."""
@@ -146,27 +155,6 @@ class GenerationExplanation(Explanation):
 
         return generation_html(self, hide_template=hide_template, normalize=normalize)
 
-    def plot(self, index: int | None = None, *, ax: Any = None, hide_template: bool = False) -> Any:
-        """A matplotlib heatmap of :attr:`scores`; returns the Figure.
-
-        Args:
-            index: Only 0 or None: one prompt has one heatmap (the argument is shared by
-                every result's ``plot``).
-            ax: Axes to draw into; None makes a new figure.
-            hide_template: Leave out the columns of tokens a chat template added.
-        """
-        from integrad.render.generation import plot_generation
-
-        if index not in (None, 0):
-            raise InputError(f"index {index!r} is out of range: this is one prompt's explanation")
-        return plot_generation(self, ax=ax, hide_template=hide_template)
-
-    def __rich__(self) -> Any:
-        # rich.print(explanation) shows the colored context and each token's top sources.
-        from integrad.render.generation import generation_renderable
-
-        return generation_renderable(self)
-
 
 @dataclass(frozen=True, eq=False)
 class GenerationExplanations(Explanations):
@@ -181,25 +169,6 @@ class GenerationExplanations(Explanations):
 
     items: tuple[GenerationExplanation, ...]
     item_type: ClassVar[type] = GenerationExplanation
-
-    def to_html(self, hide_template: bool = False, normalize: str = "row") -> str:
-        """Every explanation's heatmap, one after the other."""
-        return "".join(
-            item.to_html(hide_template=hide_template, normalize=normalize) for item in self.items
-        )
-
-    def plot(self, index: int | None = None, *, ax: Any = None, hide_template: bool = False) -> Any:
-        """Heatmaps: one prompt's (into ``ax`` if given), or every prompt's stacked."""
-        from integrad.render.generation import plot_generations
-
-        if index is not None:
-            return self.items[index].plot(ax=ax, hide_template=hide_template)
-        self._check_no_ax(ax, "heatmap")
-        return plot_generations(self.items, hide_template=hide_template)
-
-    def __rich__(self) -> Any:
-        from rich.console import Group
-
-        from integrad.render.generation import generation_renderable
-
-        return Group(*(generation_renderable(item) for item in self.items))
+    # One heatmap per prompt, stacked (plot(hide_template=True) leaves out a chat
+    # template's tokens).
+    VIEWS: ClassVar[dict[str, str]] = {"chart": "integrad.render.generation:plot_generations"}

@@ -9,29 +9,26 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from integrad.errors import InputError
-from integrad.results.base import BatchExplanation
+from integrad.results.base import ClassifierBatch
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
-class ImageExplanation(BatchExplanation):
+class ImageExplanation(ClassifierBatch):
     """Pixel attributions for a batch of N images.
 
     The fields every batch result shares (``output``, ``baseline_output``, ``delta``,
     ``n_evals``, ``error_estimate``, ``baseline``, ``options``) are described in
-    :class:`~integrad.results.base.BatchExplanation`.
+    :class:`~integrad.results.base.BatchExplanation`, and ``target``, ``predicted``,
+    ``probabilities``, ``labels`` in :class:`~integrad.results.base.ClassifierBatch`.
 
     Attributes:
         attributions: Per pixel and channel, (N, C, H, W).
         pixel_map: Summed over channels, (N, H, W): what the heatmaps show.
         images: The images for display, (N, H, W, 1 or 3) in [0, 1].
         path: ``"straight"`` or ``"blur"`` (Blur IG).
-        target: The class attributed per image, (N,), or None for a callable target.
-        predicted: The top class per image, (N,).
-        probabilities: Softmax of the output, (N, classes), or None for one output.
-        labels: The class names given, if any.
         std: Noise-averaging standard deviation per pixel and channel, or None.
         pixel_std: The standard deviation of the pixel map across noisy samples, or None.
         pixel_spread: Standard deviation of the pixel map across averaged baselines, or None.
@@ -46,21 +43,9 @@ class ImageExplanation(BatchExplanation):
     pixel_map: torch.Tensor
     images: torch.Tensor
     path: str = "straight"
-    target: torch.Tensor | None = None
-    predicted: torch.Tensor
-    probabilities: torch.Tensor | None = None
-    labels: list[str] | None = None
     std: torch.Tensor | None = None
     pixel_std: torch.Tensor | None = None
     pixel_spread: torch.Tensor | None = None
-
-    def _derived(self) -> dict[str, Any]:
-        return {"target_labels": self.target_labels}
-
-    @property
-    def target_labels(self) -> list[str] | None:
-        """The name of each image's target (``labels[i]``, or the index as text)."""
-        return _names(self.target, self.labels)
 
     def views(self) -> list[str]:
         """The views this explanation can show: std and spread only when they were measured."""
@@ -123,10 +108,3 @@ class ImageExplanation(BatchExplanation):
         from integrad.render.image import image_html
 
         return image_html(self, self.views(), max_images)
-
-
-def _names(index: torch.Tensor | None, labels: list[str] | None) -> list[str] | None:
-    """The name of each example's target: ``labels[i]``, or the index as text."""
-    if index is None:
-        return None
-    return [str(labels[i]) if labels and i < len(labels) else str(i) for i in index.tolist()]

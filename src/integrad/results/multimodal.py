@@ -9,8 +9,7 @@ import pandas as pd
 import torch
 
 from integrad.errors import InputError
-from integrad.results.base import BatchExplanation
-from integrad.results.image import _names
+from integrad.results.base import ClassifierBatch
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -40,12 +39,14 @@ class FeatureScore:
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
-class MultimodalExplanation(BatchExplanation):
+class MultimodalExplanation(ClassifierBatch):
     """Per-feature scores of a multi-input model and each modality's share of the output.
 
     The fields every batch result shares (``output``, ``baseline_output``, ``delta`` across
     all inputs together, ``n_evals``, ``error_estimate``, ``baseline``, ``options``) are
-    described in :class:`~integrad.results.base.BatchExplanation`.
+    described in :class:`~integrad.results.base.BatchExplanation`, and ``target``,
+    ``predicted``, ``probabilities``, ``labels`` in
+    :class:`~integrad.results.base.ClassifierBatch`.
 
     Attributes:
         features: Per example, its features in input order (masked-out positions omitted;
@@ -56,10 +57,6 @@ class MultimodalExplanation(BatchExplanation):
         shares: Per modality, its total / (F(x) - F(baseline)), (N,); nan where the output
             did not move. They add up to 1 - delta / (F(x) - F(baseline)).
         fixed: Inputs held at their value (masks), not attributed.
-        target: The class attributed per example, or None for a callable target.
-        predicted: The top class per example, (N,).
-        probabilities: Softmax of the output, (N, classes), or None.
-        labels: The class names given, if any.
         std: Per input, noise-averaging standard deviation, or None.
 
     Example:
@@ -73,19 +70,7 @@ class MultimodalExplanation(BatchExplanation):
     modality_totals: dict[str, torch.Tensor]
     shares: dict[str, torch.Tensor]
     fixed: list[str]
-    target: torch.Tensor | None = None
-    predicted: torch.Tensor
-    probabilities: torch.Tensor | None = None
-    labels: list[str] | None = None
     std: dict[str, torch.Tensor] | None = None
-
-    def _derived(self) -> dict[str, Any]:
-        return {"target_labels": self.target_labels}
-
-    @property
-    def target_labels(self) -> list[str] | None:
-        """The name of each example's target (``labels[i]``, or the index as text)."""
-        return _names(self.target, self.labels)
 
     def to_frame(self) -> pd.DataFrame:
         """All features of all examples as one long table (example, modality, name, ...)."""

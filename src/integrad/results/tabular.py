@@ -6,32 +6,29 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import torch
 
 from integrad.errors import InputError
-from integrad.results.base import BatchExplanation
-from integrad.results.image import _names
+from integrad.results.base import ClassifierBatch
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
-class TabularExplanation(BatchExplanation):
+class TabularExplanation(ClassifierBatch):
     """One score per row and column; frames keep the rows' index and the column names.
 
     The fields every batch result shares (``output``, ``baseline_output``, ``delta``,
     ``n_evals``, ``error_estimate``, ``baseline``, ``options``), one entry per row in row
-    order, are described in :class:`~integrad.results.base.BatchExplanation`;
-    :meth:`diagnostics` gives them as a DataFrame with the rows' index.
+    order, are described in :class:`~integrad.results.base.BatchExplanation` (and
+    :meth:`diagnostics` gives them as a DataFrame with the rows' index); ``target``,
+    ``predicted``, ``labels`` in :class:`~integrad.results.base.ClassifierBatch`.
 
     Attributes:
         attributions: Rows by features: each feature's share of F(x) - F(baseline).
         values: The explained rows, as given (same index and columns).
-        target: The class attributed per row, or None for a callable target.
-        predicted: The top class per row.
-        probabilities: Softmax of the output, rows by classes, or None for one output.
-        labels: The class names given, if any.
+        probabilities: Softmax of the outputs, rows by classes (a DataFrame with the rows'
+            index), or None for a model with one output.
         std: Noise-averaging standard deviation per row and feature, or None.
         spread: Standard deviation across averaged background rows, or None.
 
@@ -43,20 +40,9 @@ class TabularExplanation(BatchExplanation):
 
     attributions: pd.DataFrame
     values: pd.DataFrame
-    target: torch.Tensor | None = None
-    predicted: torch.Tensor
     probabilities: pd.DataFrame | None = None
-    labels: list[str] | None = None
     std: pd.DataFrame | None = None
     spread: pd.DataFrame | None = None
-
-    def _derived(self) -> dict[str, Any]:
-        return {"target_labels": self.target_labels}
-
-    @property
-    def target_labels(self) -> list[str] | None:
-        """The name of each row's target (``labels[i]``, or the index as text)."""
-        return _names(self.target, self.labels)
 
     def diagnostics(self) -> pd.DataFrame:
         """Per row: F(x), F(x'), delta, evaluations and the error estimate, by row index."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -71,6 +72,12 @@ class TextExplanation(Explanation):
     token_std: tuple[float, ...] | None = None
     word_std: tuple[float, ...] | None = None
 
+    VIEWS: ClassVar[dict[str, str]] = {
+        "html": "integrad.render.text_html:explanation_html",
+        "chart": "integrad.render.plot:plot_word_scores",
+        "terminal": "integrad.render.terminal:explanation_renderable",
+    }
+
     @property
     def predicted_label(self) -> str:
         """Name of the predicted class."""
@@ -92,6 +99,28 @@ class TextExplanation(Explanation):
         return float(
             sum(s for s, sp in zip(self.token_scores, self.special_tokens, strict=True) if sp)
         )
+
+    def pieces(self) -> Iterator[tuple[str, str, float]]:
+        """The text in reading order as ``(kind, text, score)``: ``"special"`` tokens at their
+        places, the ``"gap"`` between words (spaces, with score 0), each ``"word"`` once, and
+        last the ``"rest"`` after the final word (the cut-off end of a truncated text)."""
+        cursor = 0  # end of the text already given out
+        seen: set[int] = set()
+        for t, token in enumerate(self.tokens):
+            if self.special_tokens[t]:
+                yield "special", token, self.token_scores[t]
+                continue
+            w = self.token_words[t]
+            if w is None or w in seen:
+                continue
+            seen.add(w)
+            start, end = self.word_spans[w]
+            if start > cursor:
+                yield "gap", self.text[cursor:start], 0.0
+            yield "word", self.words[w], self.word_scores[w]
+            cursor = max(cursor, end)
+        if self.text[cursor:]:
+            yield "rest", self.text[cursor:], 0.0
 
     def top_word(self, sign: int = 1) -> str:
         """The word with the largest score (``sign=1``) or the most negative (``sign=-1``)."""
@@ -123,32 +152,6 @@ class TextExplanation(Explanation):
             "baseline_neutral": self.baseline_neutral,
         }
 
-    def to_html(self) -> str:
-        """Words highlighted green toward the target, red against it, with the labels."""
-        from integrad.render.text_html import explanation_html
-
-        return explanation_html(self)
-
-    def plot(self, index: int | None = None, *, ax: Any = None) -> Any:
-        """A bar chart of the word scores; returns the matplotlib Figure.
-
-        Args:
-            index: Only 0 or None: one text has one chart (the argument is shared by every
-                result's ``plot``).
-            ax: Axes to draw into; None makes a new figure.
-        """
-        from integrad.render.plot import plot_word_scores
-
-        if index not in (None, 0):
-            raise InputError(f"index {index!r} is out of range: this is one text's explanation")
-        return plot_word_scores(self, ax=ax)
-
-    def __rich__(self) -> Any:
-        # rich.print(explanation) shows the colored words.
-        from integrad.render.terminal import explanation_renderable
-
-        return explanation_renderable(self)
-
 
 @dataclass(frozen=True, eq=False)
 class TextExplanations(Explanations):
@@ -164,30 +167,6 @@ class TextExplanations(Explanations):
 
     items: tuple[TextExplanation, ...]
     item_type: ClassVar[type] = TextExplanation
-
-    def to_html(self) -> str:
-        """Every explanation's HTML, one after the other."""
-        from integrad.render.text_html import explanations_html
-
-        return explanations_html(self.items)
-
-    def plot(self, index: int | None = None, *, ax: Any = None) -> Any:
-        """Bar charts of the word scores; returns the matplotlib Figure.
-
-        Args:
-            index: One text's chart (into ``ax`` if given), or None for every text stacked
-                in one figure (at most :data:`integrad.render.plot.MAX_PLOTS`; save more
-                with :meth:`save_png`, which writes one page per group of texts).
-            ax: Axes to draw one text into (with ``index``).
-        """
-        from integrad.render.plot import plot_many
-
-        if index is not None:
-            return self.items[index].plot(ax=ax)
-        self._check_no_ax(ax, "chart")
-        return plot_many(self.items)
-
-    def __rich__(self) -> Any:
-        from integrad.render.terminal import explanations_renderable
-
-        return explanations_renderable(self.items)
+    # One bar chart per text, stacked (at most integrad.render.plot.MAX_PLOTS; the
+    # command line's --png pages more).
+    VIEWS: ClassVar[dict[str, str]] = {"chart": "integrad.render.plot:plot_many"}
