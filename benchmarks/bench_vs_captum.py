@@ -38,7 +38,7 @@ def main() -> None:
         return integrad.attribute(
             model,
             {"input_ids": ids},
-            baselines={"input_ids": base},
+            baseline={"input_ids": base},
             target=target,
             layer=embeddings,
             forward_kwargs={"attention_mask": mask},
