@@ -125,6 +125,13 @@ def test_every_text_baseline_keeps_the_special_tokens(name, tiny_tokenizer):
         with pytest.raises(BaselineError, match=r"needs a eos token.*choose one of pad, mask"):
             make_baseline(name, ids, ctx, "text")
         return
+    if name == "neutral":  # chosen per model: only a front end that ranks them can
+        with pytest.raises(BaselineError, match=r"integrad.explain chooses it"):
+            make_baseline(name, ids, ctx, "text")
+        ctx = BaselineContext(tokenizer=tiny_tokenizer, keep=keep, choose=lambda: "mask")
+        chosen = make_baseline("neutral", ids, ctx, "text")
+        assert torch.equal(chosen, make_baseline("mask", ids, ctx, "text"))
+        return
     base = make_baseline(name, ids, ctx, "text")
     if base.is_floating_point():  # embeddings: zero where not kept, the real ones where kept
         assert base.shape == (2, 5, 4)
@@ -138,7 +145,7 @@ def test_every_text_baseline_keeps_the_special_tokens(name, tiny_tokenizer):
 
 
 def test_the_registry_lists_every_kind_of_data():
-    assert list_baselines("text") == ["pad", "mask", "unk", "eos", "zero"]
+    assert list_baselines("text") == ["pad", "mask", "unk", "eos", "zero", "neutral"]
     assert list_baselines("image") == ["black", "white", "blur", "uniform", "zeros"]
     assert list_baselines("tabular") == ["mean", "median", "zeros"]
     assert set(list_baselines()) == set(

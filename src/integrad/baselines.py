@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from integrad.errors import BaselineError
-from integrad.modalities.blur import default_sigma, gaussian_blur
+
+if TYPE_CHECKING:  # torch loads when a baseline is made, so the CLI can list them without it
+    import torch
 
 #: The kinds of data a baseline can suit; ``"any"`` suits every one.
 DATA = ("image", "tabular", "text", "any")
@@ -37,13 +37,15 @@ class BaselineContext:
         low: The darkest value an image can take (black), in the input's units.
         high: The brightest value an image can take (white).
         blur_sigma: Standard deviation of the blur in pixels; None picks
-            :func:`integrad.core.blur_path.default_sigma`.
+            :func:`integrad.modalities.blur.default_sigma`.
         seed: Seed of random baselines, so the same call gives the same baseline.
         background: Reference rows (M, *shape) for data-driven baselines (mean, median).
         tokenizer: For text: the tokenizer (its special token ids).
         keep: For text: True where a token stays as it is in the baseline (special tokens,
             padding), (batch, seq).
         embedding: For text: the input embedding module, for baselines in its space.
+        choose: For text: returns the name of the most neutral baseline for the model at
+            hand (given by :func:`integrad.explain`, which ranks the candidates).
     """
 
     low: float = 0.0
@@ -54,9 +56,10 @@ class BaselineContext:
     tokenizer: Any = None
     keep: torch.Tensor | None = None
     embedding: Any = None
+    choose: Callable[[], str] | None = None
 
 
-BaselineFn = Callable[[torch.Tensor, BaselineContext], torch.Tensor]
+BaselineFn = Callable[["torch.Tensor", BaselineContext], "torch.Tensor"]
 
 
 @dataclass(frozen=True)
@@ -69,11 +72,11 @@ class BaselineKind:
 
 
 def _black(x: torch.Tensor, ctx: BaselineContext) -> torch.Tensor:
-    return torch.full_like(x, ctx.low)
+    return x.new_full(x.shape, ctx.low)
 
 
 def _white(x: torch.Tensor, ctx: BaselineContext) -> torch.Tensor:
-    return torch.full_like(x, ctx.high)
+    return x.new_full(x.shape, ctx.high)
 
 
 def _blur(x: torch.Tensor, ctx: BaselineContext) -> torch.Tensor:
@@ -81,11 +84,15 @@ def _blur(x: torch.Tensor, ctx: BaselineContext) -> torch.Tensor:
         raise BaselineError(
             f"the blur baseline needs images shaped (N, C, H, W); got shape {tuple(x.shape)}"
         )
+    from integrad.modalities.blur import default_sigma, gaussian_blur
+
     sigma = default_sigma(x) if ctx.blur_sigma is None else ctx.blur_sigma
     return gaussian_blur(x, sigma)
 
 
 def _uniform(x: torch.Tensor, ctx: BaselineContext) -> torch.Tensor:
+    import torch
+
     # A generator of its own keeps the global random state untouched and the result seeded.
     gen = torch.Generator(device="cpu").manual_seed(ctx.seed)
     noise = torch.rand(x.shape, generator=gen, dtype=torch.float64)
@@ -123,13 +130,13 @@ def _token(attribute: str) -> BaselineFn:
                 f"baseline {name!r} needs a {name} token, but the tokenizer has none; choose one "
                 f"of {', '.join(others)}, a baseline text, or token ids"
             )
-        return torch.where(_kept(ids, ctx), ids, torch.full_like(ids, token))
+        return ids.where(_kept(ids, ctx), ids.new_full(ids.shape, token))
 
     return fn
 
 
 def _kept(ids: torch.Tensor, ctx: BaselineContext) -> torch.Tensor:
-    return torch.zeros_like(ids, dtype=torch.bool) if ctx.keep is None else ctx.keep.bool()
+    return ids.new_zeros(ids.shape).bool() if ctx.keep is None else ctx.keep.bool()
 
 
 def _has_token(name: str, tokenizer: Any) -> bool:
@@ -140,9 +147,17 @@ def _has_token(name: str, tokenizer: Any) -> bool:
 def _zero_embeddings(ids: torch.Tensor, ctx: BaselineContext) -> torch.Tensor:
     if ctx.embedding is None:
         raise BaselineError("the zero baseline needs the model's input embedding module")
-    with torch.no_grad():
-        embedded = ctx.embedding(ids)  # (batch, seq, hidden)
+    embedded = ctx.embedding(ids).detach()  # (batch, seq, hidden)
     return embedded * _kept(ids, ctx)[..., None].to(embedded.dtype)
+
+
+def _neutral(ids: torch.Tensor, ctx: BaselineContext) -> torch.Tensor:
+    if ctx.choose is None:
+        raise BaselineError(
+            "the neutral baseline is chosen per model, as the candidate a classifier reads as "
+            "closest to uniform: integrad.explain chooses it; elsewhere name a baseline"
+        )
+    return make_baseline(ctx.choose(), ids, ctx, "text")
 
 
 #: Text baselines that replace tokens, and the tokenizer attribute holding each one's id.
@@ -163,6 +178,12 @@ _BASELINES: dict[str, BaselineKind] = {
     "zero": BaselineKind(
         _zero_embeddings, "text", "zero embedding vectors; special tokens kept as they are"
     ),
+    "neutral": BaselineKind(
+        _neutral,
+        "text",
+        "for classifiers: whichever of the others the model reads as closest to "
+        "uniform (chosen once per model)",
+    ),
     "black": BaselineKind(_black, "image", "every pixel at the darkest value"),
     "white": BaselineKind(_white, "image", "every pixel at the brightest value"),
     "blur": BaselineKind(_blur, "image", "the input Gaussian-blurred: fine detail removed"),
@@ -175,7 +196,7 @@ _BASELINES: dict[str, BaselineKind] = {
         "tabular",
         "each column's background median",
     ),
-    "zeros": BaselineKind(lambda x, ctx: torch.zeros_like(x), "any", "every value zero"),
+    "zeros": BaselineKind(lambda x, ctx: x.new_zeros(x.shape), "any", "every value zero"),
 }
 
 
@@ -232,6 +253,8 @@ def make_baseline(name: str, x: torch.Tensor, context: BaselineContext, data: st
         >>> make_baseline("white", torch.zeros(1, 3, 2, 2), BaselineContext(), "image").max()
         tensor(1.)
     """
+    import torch
+
     valid = list_baselines(data)
     if name not in valid:
         raise BaselineError(

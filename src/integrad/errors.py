@@ -31,6 +31,14 @@ class IntegradWarning(UserWarning):
     """Something was changed or approximated on the user's behalf."""
 
 
+def empty_text_message(where: str, text: str) -> str:
+    """Message for a text with no words in it (the explain function and the command line)."""
+    return (
+        f"{where} is empty or only whitespace ({text!r}): there are no words to explain; "
+        "remove it or give real text"
+    )
+
+
 def integer_input_message(name: str, dtype: object) -> str:
     """Message for token ids (or any integer tensor) given as an attributed input."""
     return (

@@ -24,21 +24,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from integrad.errors import ModelError, TargetError
 from integrad.options import score_name
 
-TargetSpec = (
-    int
-    | str
-    | tuple[int, ...]
-    | Sequence[Any]
-    | torch.Tensor
-    | Callable[[torch.Tensor], torch.Tensor]
-    | None
+if TYPE_CHECKING:  # torch loads on first use: the command line checks labels without it
+    import torch
+
+TargetSpec: TypeAlias = (
+    "int | str | tuple[int, ...] | Sequence[Any] | torch.Tensor"
+    " | Callable[[torch.Tensor], torch.Tensor] | None"
 )
 
 SCORES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
@@ -50,6 +46,8 @@ SCORES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 
 def select_output(raw: Any) -> torch.Tensor:
     """The output tensor of a forward call: a tensor, the first item of a tuple, or ``.logits``."""
+    import torch
+
     if isinstance(raw, torch.Tensor):
         return raw
     logits = getattr(raw, "logits", None)
@@ -146,6 +144,8 @@ def resolve_target(
         TargetError: A target out of range, an unknown label, a tuple of the wrong length,
             or a list whose length is not the batch size; the message lists what is valid.
     """
+    import torch
+
     score = score_name(score)
     batch = output.shape[0]
     if callable(target) and not isinstance(target, torch.Tensor):
@@ -191,6 +191,17 @@ def resolve_target(
     ]
     index = torch.tensor(flat_rows, dtype=torch.long, device=output.device)
     return ResolvedTarget(index=index, score=score, n_targets=index.shape[1], multi=multi)
+
+
+def check_classes(target: Any, labels: Sequence[str]) -> None:
+    """Check class names and indices in ``target`` against a classifier's ``labels`` before
+    the model runs (so a typo is reported at once); other forms are checked later."""
+    items = [target] if isinstance(target, (str, int)) else target
+    if not isinstance(items, (list, tuple)) or isinstance(target, tuple):
+        return
+    for item in items:
+        if isinstance(item, str) or _is_int(item):
+            _flat_index(item, (len(labels),), [str(label) for label in labels])
 
 
 def _is_single(target: Any) -> bool:
@@ -277,6 +288,8 @@ def _call_fn(
     fn: Callable[..., torch.Tensor], scored: torch.Tensor, example: torch.Tensor
 ) -> torch.Tensor:
     """Call a callable target and check it gave (rows,) or (rows, K) scalars."""
+    import torch
+
     values = fn(scored, example) if isinstance(fn, PerExample) else fn(scored)
     rows = scored.shape[0]
     if (

@@ -59,7 +59,7 @@ def test_colored_words_label_and_delta_are_printed(capsys, tiny_bert_folder):
     lines = out.splitlines()
     assert lines[0] == "[CLS] great food [SEP]"
     assert "explaining the logit of NEGATIVE" in lines[1]
-    assert "delta" in out and "baseline pad" in out
+    assert "delta" in out and "baseline neutral: pad" in out and "the baseline reads as:" in out
 
 
 def test_file_with_many_texts_gives_a_json_list_in_order(capsys, tmp_path, tiny_bert_folder):

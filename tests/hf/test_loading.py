@@ -41,7 +41,8 @@ def test_model_object_without_a_tokenizer_source_is_refused():
 def test_missing_folder_and_unknown_name_are_refused(tmp_path):
     with pytest.raises(ModelError, match=r"model folder '.*nowhere' does not exist"):
         load_model(str(tmp_path / "nowhere"))
-    with pytest.raises(ModelError, match=r"could not load model 'nobody/no-such-model'"):
+    # Not a folder, not cached, downloads forbidden: refused at once, naming the fix.
+    with pytest.raises(ModelError, match=r"'nobody/no-such-model' is not a local folder and not"):
         load_model("nobody/no-such-model", local_files_only=True)
 
 

@@ -47,7 +47,7 @@ def test_single_text_gives_words_with_spans_and_completeness(tiny_bert, tiny_tok
         "gausslegendre",
         50,
         50,
-        "pad",
+        "neutral: pad",
         "logit",
     )
     assert e.truncated is False
@@ -355,3 +355,50 @@ def test_renamed_keywords_still_work_for_one_release(tiny_bert, tiny_tokenizer):
     new = integrad.explain(tiny_bert, TEXTS, tokenizer=tiny_tokenizer)
     for a, b in zip(old, new, strict=True):  # one text per batch: the same scores
         assert a.word_scores == pytest.approx(b.word_scores, rel=1e-4, abs=1e-6)
+
+
+def test_text_the_tokenizer_does_not_know_gets_a_warning(tiny_bert, tiny_tokenizer):
+    with pytest.warns(IntegradWarning, match=r"2 of the 3 tokens of the text are unknown"):
+        integrad.explain(tiny_bert, "☀ great ☂", tokenizer=tiny_tokenizer, n_steps=4)
+
+
+def test_the_neutral_baseline_is_the_candidate_closest_to_uniform(tiny_bert, tiny_tokenizer):
+    from integrad.modalities import text_baseline
+
+    ranked = text_baseline.ranking(
+        tiny_bert, tiny_tokenizer, tiny_bert.get_input_embeddings(), None
+    )
+    assert [c.name for c in ranked] == sorted(
+        [c.name for c in ranked], key=lambda n: next(c.distance for c in ranked if c.name == n)
+    )
+    assert {c.name for c in ranked} == {"pad", "mask", "unk", "zero"}
+    for c in ranked:  # each distance is what the model predicts at that baseline
+        assert c.distance == pytest.approx(0.5 * sum(abs(p - 0.5) for p in c.probabilities))
+    e = integrad.explain(tiny_bert, "great food", tokenizer=tiny_tokenizer, n_steps=4)
+    assert e.baseline == f"neutral: {ranked[0].name}"
+    forced = integrad.explain(
+        tiny_bert, "great food", tokenizer=tiny_tokenizer, n_steps=4, baseline=ranked[-1].name
+    )
+    assert sum(forced.baseline_probabilities) == pytest.approx(1.0)
+    # The baseline's own prediction is recorded; at the neutral one it is the least extreme.
+    assert max(e.baseline_probabilities) <= max(forced.baseline_probabilities) + 1e-9
+
+
+def test_a_baseline_far_from_neutral_is_said_in_every_view(tiny_bert, tiny_tokenizer):
+    import copy
+
+    from rich.console import Console
+
+    biased = copy.deepcopy(tiny_bert)
+    with torch.no_grad():
+        biased.classifier.bias.copy_(torch.tensor([6.0, -6.0]))  # everything reads NEGATIVE
+    e = integrad.explain(biased, "great food", tokenizer=tiny_tokenizer, n_steps=4)
+    assert e.baseline_probabilities[0] > 0.8 and not e.baseline_neutral
+    assert e.baseline_note.startswith("the baseline reads as NEGATIVE (p = ")
+    assert e.to_dict()["baseline_note"] == e.baseline_note
+    assert "Note: the baseline reads as NEGATIVE" in e.to_html()
+    console = Console(record=True, width=200)
+    console.print(e)
+    assert "note: the baseline reads as NEGATIVE" in console.export_text()
+    calm = integrad.explain(tiny_bert, "great food", tokenizer=tiny_tokenizer, n_steps=4)
+    assert calm.baseline_note is None and "Note:" not in calm.to_html()

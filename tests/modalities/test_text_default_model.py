@@ -17,7 +17,8 @@ def explained():
 def test_default_settings_are_complete_to_a_tight_tolerance(explained):
     for e in explained:
         assert e.model_name == DEFAULT_MODEL_NAME
-        assert (e.method, e.n_steps, e.baseline, e.score) == ("gausslegendre", 50, "pad", "logit")
+        assert (e.method, e.n_steps, e.score) == ("gausslegendre", 50, "logit")
+        assert e.baseline.startswith("neutral: ") and e.baseline_note is None
         change = e.output - e.baseline_output
         assert sum(e.word_scores) + e.special_score == pytest.approx(e.total, abs=1e-9)
         assert abs(e.total - change) < 1e-4 * abs(change), (e.text, e.total, change)

@@ -73,3 +73,19 @@ def test_adaptive_results_show_their_error_estimate():
         summary(adaptive).plain
     )
     assert "estimated error" not in summary(make_explanation()).plain
+
+
+def test_a_repeated_word_is_told_apart_by_its_occurrence():
+    e = make_explanation(
+        text="good good bad",
+        tokens=("[CLS]", "good", "good", "bad", "[SEP]"),
+        token_ids=(2, 10, 10, 11, 3),
+        token_scores=(0.0, 0.5, 0.2, -1.0, 0.0),
+        special_tokens=(True, False, False, False, True),
+        token_words=(None, 0, 1, 2, None),
+        words=("good", "good", "bad"),
+        word_scores=(0.5, 0.2, -1.0),
+        word_spans=((0, 4), (5, 9), (10, 13)),
+    )
+    assert "toward POSITIVE: good (1st) +0.5, good (2nd) +0.2" in summary(e).plain
+    assert "against POSITIVE: bad -1" in summary(e).plain

@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
 from typing import Any, TextIO
 
+from integrad.baselines import list_baselines
 from integrad.cli.options import add_integration_arguments, settings_from
-from integrad.errors import InputError
+from integrad.errors import InputError, IntegradWarning, empty_text_message
+from integrad.hf.hub import check_reachable, looks_local, peek_labels
+from integrad.options import Options
+from integrad.targets import check_classes
 
 #: More texts than this get a progress bar on standard error.
 PROGRESS_FROM = 3
@@ -29,8 +34,8 @@ _EPILOG = """examples:
   integrad explain --file reviews.txt --json > scores.json
   cat reviews.txt | integrad explain
 
-Without --model, the bundled default sentiment model is used
-(pip install "integrad[default-model]")."""
+Without --model, the bundled default sentiment model is used.
+Set INTEGRAD_VERBOSE=1 (or pass --verbose) to see the libraries' own progress bars."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -56,14 +61,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-t", "--target", help="label name or class index (default: predicted)")
     p.add_argument(
         "--baseline",
-        default="pad",
-        help="a baseline name (integrad.list_baselines('text'): pad, mask, unk, eos, zero) or "
-        "a baseline text (pad)",
+        help=f"one of {', '.join(list_baselines('text'))} (default neutral: the one the model "
+        "reads as closest to uniform), or a baseline text",
     )
     p.add_argument("--max-length", type=int, help="truncate texts to this many tokens")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--html", metavar="FILE", help="write an HTML page of the results")
-    p.add_argument("--png", metavar="FILE", help="write a bar chart of the word scores")
+    p.add_argument(
+        "--png",
+        metavar="FILE",
+        help="write bar charts of the word scores (more than 12 texts: FILE-1.png, FILE-2.png, "
+        "... with 12 each)",
+    )
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="show the libraries' own progress and warnings"
+    )
     p.add_argument("--trust-remote-code", action="store_true", help="allow checkpoint code")
     p.add_argument("--offline", action="store_true", help="never download; local files only")
     add_integration_arguments(p)
@@ -77,7 +89,10 @@ def read_texts(args: argparse.Namespace, stdin: TextIO) -> list[str]:
     if args.file is not None:
         source = stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
     elif args.text and args.text != ["-"]:
-        return [" ".join(args.text)]
+        text = " ".join(args.text)
+        if not text.strip():
+            raise InputError(empty_text_message("the text", text))
+        return [text]
     elif args.text == ["-"] or not stdin.isatty():
         source = stdin.read()
     else:
@@ -103,6 +118,16 @@ def _target(value: str | None) -> str | int | None:
 def run(args: argparse.Namespace) -> int:
     """Explains the texts and prints, or writes, the results."""
     texts = read_texts(args, sys.stdin)
+    # Mistakes in the input are answered before any model (or torch) loads.
+    check_output_paths(args)
+    Options.from_settings(settings_from(args), function="integrad explain")
+    labels = peek_labels(args.model)
+    if labels is not None and args.target is not None:
+        check_classes(_target(args.target), labels)
+    if args.model and not looks_local(args.model):
+        check_reachable(args.model, args.offline)
+    if args.verbose:
+        os.environ["INTEGRAD_VERBOSE"] = "1"
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -115,18 +140,18 @@ def run(args: argparse.Namespace) -> int:
     from integrad.modalities.text import explain
 
     err = Console(stderr=True)
-    _quiet_transformers()
     options: dict[str, Any] = {
         "tokenizer": args.tokenizer,
         "target": _target(args.target),
-        "baseline": args.baseline,
+        **({} if args.baseline is None else {"baseline": args.baseline}),
         "max_length": args.max_length,
         "trust_remote_code": args.trust_remote_code,
         "local_files_only": args.offline,
         **settings_from(args),
     }
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+        warnings.simplefilter("always" if args.verbose else "ignore")
+        warnings.simplefilter("always", IntegradWarning)  # integrad's own: always shown
         if len(texts) > PROGRESS_FROM:
             columns = (TextColumn("explaining"), BarColumn(), MofNCompleteColumn())
             with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
@@ -140,17 +165,26 @@ def run(args: argparse.Namespace) -> int:
         else:
             result = explain(args.model, texts if len(texts) > 1 else texts[0], **options)
     for message in dict.fromkeys(str(w.message) for w in caught):  # each once, in order
+        message = message.replace("raise max_length", "raise --max-length")
         err.print(f"integrad: warning: {message}", markup=False, highlight=False)
     _output(result, args, err)
     return 0
 
 
-def _quiet_transformers() -> None:
-    """No weight-loading progress bars from transformers: the command has its own output."""
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
+def check_output_paths(args: argparse.Namespace) -> None:
+    """Refuse output files that cannot be written, before any work is done."""
+    for flag, name in (("--html", args.html), ("--png", args.png)):
+        if name is None:
+            continue
+        path = Path(name)
+        if path.is_dir():
+            raise InputError(f"{flag} {name} is a folder; give a file name in it")
+        if not path.parent.is_dir():
+            raise InputError(
+                f"{flag} {name}: the folder {str(path.parent)!r} does not exist; create it first"
+            )
+        if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise InputError(f"{flag} {name} cannot be written here (no permission)")
 
 
 def _output(result: Any, args: argparse.Namespace, err: Any) -> None:
@@ -168,6 +202,22 @@ def _output(result: Any, args: argparse.Namespace, err: Any) -> None:
         result.save_html(args.html, title="integrad explain")
         err.print(f"wrote {args.html}", markup=False, highlight=False)
     if args.png:
-        figure = result.plot()
-        figure.savefig(args.png, dpi=150)
-        err.print(f"wrote {args.png}", markup=False, highlight=False)
+        for path in _save_pngs(result, Path(args.png)):
+            err.print(f"wrote {path}", markup=False, highlight=False)
+
+
+def _save_pngs(result: Any, path: Path) -> list[Path]:
+    """One figure of bar charts, or pages of :data:`MAX_PLOTS` texts: FILE-1.png, FILE-2.png."""
+    from integrad.render.plot import MAX_PLOTS, plot_many
+    from integrad.results.text import TextExplanations
+
+    items = list(result) if isinstance(result, TextExplanations) else [result]
+    if len(items) <= MAX_PLOTS:
+        plot_many(items).savefig(path, dpi=150)
+        return [path]
+    pages = []
+    for page, lo in enumerate(range(0, len(items), MAX_PLOTS), start=1):
+        name = path.with_name(f"{path.stem}-{page}{path.suffix or '.png'}")
+        plot_many(items[lo : lo + MAX_PLOTS]).savefig(name, dpi=150)
+        pages.append(name)
+    return pages

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from integrad.errors import ModelError
+from integrad.hf.hub import check_reachable, looks_local, quiet
 
 ModelSpec = nn.Module | str | os.PathLike | Any | None
 
@@ -48,7 +49,8 @@ def _load_default_classifier() -> tuple[nn.Module, Any]:
     """The bundled classifier, loaded once per process."""
     from integrad.models.default import load_default_model
 
-    return load_default_model()
+    with quiet():
+        return load_default_model()
 
 
 TASKS: dict[str, Task] = {
@@ -201,17 +203,19 @@ def _from_name(name: str, spec: Task, options: dict[str, Any]) -> nn.Module:
     """Loads a model by hub name or local folder, refusing checkpoints of another task."""
     import transformers
 
-    # Hub names are "name" or "org/name"; anything else is meant as a folder on this machine.
-    looks_local = name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
-    if looks_local and not Path(name).expanduser().exists():
+    local = looks_local(name)
+    if local and not Path(name).expanduser().exists():
         raise ModelError(
             f"model folder {name!r} does not exist; give a folder written by save_pretrained(), "
             "a Hugging Face model name, or None for the bundled default model"
         )
-    if looks_local:
+    if local:
         name = os.fspath(Path(name).expanduser())
+    else:
+        check_reachable(name, options.get("local_files_only", False))
     try:
-        config = transformers.AutoConfig.from_pretrained(name, **options)
+        with quiet():
+            config = transformers.AutoConfig.from_pretrained(name, **options)
     except (OSError, ValueError) as err:
         raise _not_found(name, err) from err
     architectures = list(getattr(config, "architectures", None) or [])
@@ -225,7 +229,8 @@ def _from_name(name: str, spec: Task, options: dict[str, Any]) -> nn.Module:
     auto_class = getattr(transformers, spec.auto_class)
     try:
         # use_safetensors=None prefers model.safetensors and falls back to pickled weights.
-        model = auto_class.from_pretrained(name, config=config, use_safetensors=None, **options)
+        with quiet():
+            model = auto_class.from_pretrained(name, config=config, use_safetensors=None, **options)
     except (OSError, ValueError) as err:
         raise _not_found(name, err) from err
     if any(
@@ -247,7 +252,8 @@ def _tokenizer(tokenizer: Any, name: str, options: dict[str, Any]) -> Any:
     from transformers import AutoTokenizer
 
     try:
-        return AutoTokenizer.from_pretrained(os.fspath(tokenizer), **options)
+        with quiet():
+            return AutoTokenizer.from_pretrained(os.fspath(tokenizer), **options)
     except (OSError, ValueError, TypeError) as err:
         raise ModelError(
             f"could not load a tokenizer from {os.fspath(tokenizer)!r}: {type(err).__name__}: "

@@ -11,17 +11,26 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
 from torch import nn
 
 from integrad.baselines import BaselineContext, make_baseline
-from integrad.errors import InputError, IntegradWarning, ModelError, TargetError
+from integrad.errors import (
+    InputError,
+    IntegradWarning,
+    ModelError,
+    TargetError,
+    empty_text_message,
+)
+from integrad.hf.hub import peek_labels
 from integrad.hf.loading import ModelSpec, load_model
 from integrad.hf.tokens import check_vocab, forward_keys, input_embedding
 from integrad.hf.tokens import max_length as default_max_length
+from integrad.modalities import text_baseline
+from integrad.modalities.text_baseline import Neutrality, check_classifier
 from integrad.modalities.text_encoding import (
     Encoded,
     baseline_ids,
@@ -31,7 +40,8 @@ from integrad.modalities.text_encoding import (
 )
 from integrad.options import Options, deprecated
 from integrad.pipeline import BaselineSet, Batch, Scores, attribute_batch
-from integrad.results.text import TextExplanation, TextExplanations
+from integrad.results.text import NEUTRAL_LIMIT, TextExplanation, TextExplanations
+from integrad.targets import check_classes
 
 #: Most texts in one engine call (one length bucket).
 BUCKET_SIZE = 32
@@ -50,6 +60,7 @@ class _Setup:
     baseline: Any  # a registry name, or None when token ids per text are given
     described: str  # the baseline in words, for the result
     options: Options
+    most_neutral: Callable[[], Neutrality]  # ranks the candidates once per model
 
 
 def explain(
@@ -58,7 +69,7 @@ def explain(
     *,
     tokenizer: Any = None,
     target: int | str | Sequence[int | str] | None = None,
-    baseline: str | Sequence[int] | Sequence[str] | torch.Tensor = "pad",
+    baseline: str | Sequence[int] | Sequence[str] | torch.Tensor = "neutral",
     max_length: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     trust_remote_code: bool = False,
@@ -77,10 +88,13 @@ def explain(
             None takes it from the pipeline, name, folder or ``model.config.name_or_path``.
         target: The class to explain: None (the predicted class of each text), a label name
             (``"POSITIVE"``), a class index, or one of those per text.
-        baseline: A name from ``integrad.list_baselines("text")`` (``"pad"``: every
-            non-special token replaced by the pad token; ``"mask"``, ``"unk"``, ``"eos"``;
-            ``"zero"``: zero embedding vectors), a baseline text with as many tokens as each
-            text, token ids, or one text or id list per text.
+        baseline: ``"neutral"`` (the default: whichever of pad, mask, unk and zero the model
+            reads as closest to uniform, chosen once per model), another name from
+            ``integrad.list_baselines("text")`` (``"pad"``: every non-special token replaced
+            by the pad token; ``"mask"``, ``"unk"``, ``"eos"``; ``"zero"``: zero embedding
+            vectors), a baseline text with as many tokens as each text, token ids, or one text
+            or id list per text. Each explanation records the baseline's own prediction, and
+            says when it is far from neutral.
         max_length: Longest token sequence; longer texts are truncated with a warning.
             None uses the tokenizer's and model's limit.
         progress: Called as ``progress(done, total)`` after each batch of texts.
@@ -100,6 +114,9 @@ def explain(
         ('POSITIVE', 'fantastic')
     """
     texts, single = _texts(text, model)
+    known = peek_labels(model)  # from the config: a typo in target= is reported before loading
+    if known is not None and target is not None:
+        check_classes(target, known)
     per_bucket = BUCKET_SIZE
     if "texts_per_batch" in settings:  # still honoured for one release
         deprecated("texts_per_batch", "batch_size", "explain")
@@ -121,20 +138,29 @@ def explain(
     limit = max_length if max_length is not None else default_max_length(loaded.model, tok)
     encoded = [encode(tok, t, limit) for t in texts]
     _warn_truncated(encoded, limit, single)
+    _warn_unknown(encoded, tok, single)
     given_ids, described = baseline_ids(baseline, tok, encoded)
     targets = _per_text(target, len(texts))
+    embedding, keys = input_embedding(loaded.model), forward_keys(loaded.model)
+
+    def most_neutral() -> Neutrality:
+        return text_baseline.ranking(loaded.model, tok, embedding, keys)[0]
+
     setup = _Setup(
         model=loaded.model,
         tokenizer=tok,
         name=loaded.name,
         labels=_labels(loaded.model),
-        embedding=input_embedding(loaded.model),
-        forward_keys=forward_keys(loaded.model),
+        embedding=embedding,
+        forward_keys=keys,
         baseline=None if given_ids is not None else baseline,
         described=described,
         options=options,
+        most_neutral=most_neutral,
     )
     check_vocab(setup.embedding, tok, [e.ids for e in encoded] + (given_ids or []))
+    if baseline == "neutral":
+        setup = replace(setup, described=f"neutral: {most_neutral().name}")
 
     results: list[TextExplanation | None] = [None] * len(texts)
     done = 0
@@ -186,7 +212,12 @@ def _explain_bucket(
     # The baseline in the embedding's space, computed from ids without running the model.
     if given_ids is None:
         keep = padded([[int(s) for s in e.special] for e in encoded], 1)
-        context = BaselineContext(tokenizer=tok, keep=keep, embedding=setup.embedding)
+        context = BaselineContext(
+            tokenizer=tok,
+            keep=keep,
+            embedding=setup.embedding,
+            choose=lambda: setup.most_neutral().name,
+        )
         base = make_baseline(setup.baseline, ids, context, "text")
     else:
         base = padded(given_ids, pad_id)
@@ -204,7 +235,7 @@ def _explain_bucket(
         [BaselineSet(layers={"input_ids": base})],
         target,
         setup.options,
-        check_output=lambda out: _check_classifier(model, out, len(setup.labels)),
+        check_output=lambda out: check_classifier(model, out, len(setup.labels)),
     )
     return [_explanation(setup, e, scores, b) for b, e in enumerate(encoded)]
 
@@ -215,7 +246,11 @@ def _explanation(setup: _Setup, e: Encoded, res: Scores, row: int) -> TextExplan
     token_scores = res.scores["input_ids"][row, :n].tolist()
     spans, word_scores, token_words = merge_words(e, token_scores)
     probabilities = res.model_output[row].double().softmax(-1).tolist()
-    base_probabilities = res.baseline_model_output[0, row].double().softmax(-1).tolist()
+    base_probabilities = tuple(res.baseline_model_output[0, row].double().softmax(-1).tolist())
+    labels = setup.labels or tuple(f"LABEL_{i}" for i in range(len(probabilities)))
+    note = None
+    if max(base_probabilities) > NEUTRAL_LIMIT:
+        note = text_baseline.far_from_neutral(base_probabilities, labels, setup.most_neutral())
     token_std = word_std = None
     if res.samples is not None:
         token_std = tuple(res.samples["input_ids"][row, :, :n].std(0, unbiased=False).tolist())
@@ -231,9 +266,10 @@ def _explanation(setup: _Setup, e: Encoded, res: Scores, row: int) -> TextExplan
         words=tuple(e.text[a:b] for a, b in spans),
         word_scores=tuple(word_scores),
         word_spans=tuple(spans),
-        labels=setup.labels or tuple(f"LABEL_{i}" for i in range(len(probabilities))),
+        labels=labels,
         probabilities=tuple(probabilities),
-        baseline_probabilities=tuple(base_probabilities),
+        baseline_probabilities=base_probabilities,
+        baseline_note=note,
         predicted=max(range(len(probabilities)), key=probabilities.__getitem__),
         target=int(res.target[row]),  # type: ignore[index]
         baseline=setup.described,
@@ -271,10 +307,7 @@ def _texts(text: Any, model: Any) -> tuple[list[str], bool]:
         if not isinstance(t, str):
             raise InputError(f"{where} is a {type(t).__name__}, not a string")
         if not t.strip():
-            raise InputError(
-                f"{where} is empty or only whitespace ({t!r}): there are no words to explain; "
-                "remove it or give real text"
-            )
+            raise InputError(empty_text_message(where, t))
     return texts, single
 
 
@@ -306,6 +339,31 @@ def _warn_truncated(encoded: list[Encoded], limit: int | None, single: bool) -> 
             )
 
 
+#: Share of a text's tokens that may be the unknown token before a warning says so.
+UNKNOWN_SHARE = 0.2
+
+
+def _warn_unknown(encoded: list[Encoded], tokenizer: Any, single: bool) -> None:
+    """Say when much of a text maps to the tokenizer's unknown token (emoji, another script):
+    the model reads all of it as one token, so those scores say little."""
+    unk = getattr(tokenizer, "unk_token_id", None)
+    if unk is None:
+        return
+    for i, e in enumerate(encoded):
+        words = [t for t, s in zip(e.ids, e.special, strict=True) if not s]
+        unknown = sum(t == unk for t in words)
+        if words and unknown / len(words) > UNKNOWN_SHARE:
+            where = "the text" if single else f"text {i + 1}"
+            warnings.warn(
+                f"{unknown} of the {len(words)} tokens of {where} are unknown to the tokenizer "
+                f"({tokenizer.unk_token}): emoji, symbols or a script it was not trained on. "
+                "The model reads them all as the same token, so the prediction and their "
+                "scores say little; rephrase in words the model knows",
+                IntegradWarning,
+                stacklevel=3,
+            )
+
+
 def _labels(model: nn.Module) -> tuple[str, ...]:
     """Class names from ``config.id2label`` in output order, or ``LABEL_i`` placeholders."""
     id2label = getattr(getattr(model, "config", None), "id2label", None) or {}
@@ -319,21 +377,3 @@ def _labels(model: nn.Module) -> tuple[str, ...]:
             "output class"
         )
     return tuple(by_index[i] for i in range(len(by_index)))
-
-
-def _check_classifier(model: nn.Module, raw: Any, n_labels: int) -> None:
-    """What the model returns at the input must be class logits (batch, classes)."""
-    logits = raw if isinstance(raw, torch.Tensor) else getattr(raw, "logits", None)
-    if not isinstance(logits, torch.Tensor) or logits.dim() != 2:
-        got = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(raw).__name__
-        raise ModelError(
-            f"{type(model).__name__} is not a sequence classifier: it returned {got} where "
-            "explain() needs logits of shape (batch, classes). "
-            "Use a model such as AutoModelForSequenceClassification, or integrad.attribute "
-            "for other models"
-        )
-    if n_labels and logits.shape[1] != n_labels:
-        raise ModelError(
-            f"the model returns {logits.shape[1]} logits per text but its config.id2label "
-            f"names {n_labels} classes; fix config.id2label to name every output"
-        )

@@ -45,7 +45,17 @@ def colored_text(e: TextExplanation) -> Text:
 def _top(e: TextExplanation, sign: int, k: int = 3) -> str:
     ranked = sorted(range(len(e.words)), key=lambda i: -sign * e.word_scores[i])
     picked = [i for i in ranked[:k] if sign * e.word_scores[i] > 0]
-    return ", ".join(f"{_quoted(e.words[i])} {e.word_scores[i]:+.3g}" for i in picked) or "none"
+    return ", ".join(f"{_named(e, i)} {e.word_scores[i]:+.3g}" for i in picked) or "none"
+
+
+def _named(e: TextExplanation, i: int) -> str:
+    """Word ``i``, with its occurrence when the text repeats it ("great (2nd)")."""
+    word = _quoted(e.words[i])
+    same = [j for j, w in enumerate(e.words) if w.lower() == e.words[i].lower()]
+    if len(same) == 1:
+        return word
+    n = same.index(i) + 1
+    return f"{word} ({n}{'st' if n == 1 else 'nd' if n == 2 else 'rd' if n == 3 else 'th'})"
 
 
 def _quoted(word: str) -> str:
@@ -71,6 +81,13 @@ def summary(e: TextExplanation) -> Text:
         f"baseline {e.baseline})",
         style="dim",
     )
+    if e.baseline_probabilities is not None:
+        shown = ", ".join(
+            f"{label} {p:.2f}" for label, p in zip(e.labels, e.baseline_probabilities, strict=True)
+        )
+        out.append(f"\nthe baseline reads as: {shown}", style="dim")
+    if e.baseline_note:
+        out.append(f"\nnote: {e.baseline_note}", style="yellow")
     if e.truncated:
         out.append(
             "\ntruncated: the text was longer than the model allows; the dim end is not explained",

@@ -103,6 +103,14 @@ def explanation_html(e: TextExplanation) -> str:
         f"{esc(integration(e.method, e.n_evals, e.error_estimate))}</div>"
         f'<div style="{_FOOT}">Class probabilities: {_probabilities(e)}</div>'
     )
+    if e.baseline_probabilities is not None:
+        at_baseline = " · ".join(
+            f"{esc(label)} {p:.3f}"
+            for label, p in zip(e.labels, e.baseline_probabilities, strict=True)
+        )
+        foot += f'<div style="{_FOOT}">At the baseline: {at_baseline}</div>'
+    if e.baseline_note:
+        foot += f'<div style="{_FOOT}; color: #b45309">Note: {esc(e.baseline_note)}</div>'
     if e.truncated:
         foot += (
             f'<div style="{_FOOT}; color: #b45309">The text was longer than the model\'s '

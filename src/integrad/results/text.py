@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 from integrad.errors import InputError
 from integrad.results.base import Explanation, Explanations
 
-#: The baseline counts as far from neutral when it gives one class more than this.
+#: The baseline counts as far from neutral when it gives one class more than this: the
+#: explanation then carries a note (``baseline_note``) that every view shows.
 NEUTRAL_LIMIT = 0.8
 
 
@@ -40,6 +41,8 @@ class TextExplanation(Explanation):
         probabilities: Softmax probability of each class at the input.
         baseline_probabilities: Softmax probability of each class at the baseline: how the
             model reads "no information" (ideally close to uniform).
+        baseline_note: When the baseline reads as one class (above 0.8), what that means
+            and the most neutral baseline to try instead; otherwise None.
         predicted: Index of the predicted class.
         target: Index of the class whose score was attributed.
         truncated: True when the text was longer than the model's maximum length and its
@@ -66,6 +69,7 @@ class TextExplanation(Explanation):
     labels: tuple[str, ...]
     probabilities: tuple[float, ...]
     baseline_probabilities: tuple[float, ...] | None = None
+    baseline_note: str | None = None
     predicted: int
     target: int
     truncated: bool = False
