@@ -1,6 +1,6 @@
 """Explain a small CNN trained on scikit-learn's 8x8 digits: which pixels made it say "3"?
 
-Run:  python examples/digits_cnn.py [OUT_DIR]     (default ./out; about 10 seconds)
+Run:  python examples/digits_cnn.py [OUT_DIR]   (default ./out; 10-40 s on 2 cores with training)
 
 Writes digits_black.png (IG from a black image), digits_blur_ig.png (Blur IG: no baseline),
 digits_baselines.png (averaged over black, blur and two noise baselines, with their spread),

@@ -1,6 +1,7 @@
 """The pixel-map drawing helpers."""
 
 import numpy as np
+import torch
 
 from integrad.render.colors import NEGATIVE_RGB, POSITIVE_RGB
 from integrad.render.image import overlay_rgb, robust_scale, signed_cmap
@@ -32,3 +33,14 @@ def test_overlay_keeps_the_image_where_scores_are_zero():
     assert np.allclose(out[0, 0], 0.5)  # dimmed gray: 0.2 + 0.6 * 0.5
     # Full-strength scores take (mostly) the signed colors.
     assert out[0, 1, 1] > out[0, 1, 0] and out[1, 0, 0] > out[1, 0, 1]
+
+
+def test_the_figure_title_names_noise_averaging(cnn):
+    import integrad
+    from integrad.render.image import figure_title
+
+    images = torch.rand(1, 3, 8, 8)
+    plain = integrad.explain_image(cnn, images, n_steps=4)
+    assert figure_title(plain).startswith("Integrated Gradients (baseline: black; gausslegendre")
+    noisy = integrad.explain_image(cnn, images, n_steps=4, noise=integrad.Noise(n_samples=3))
+    assert figure_title(noisy).startswith("SmoothGrad over Integrated Gradients (3 noisy copies")

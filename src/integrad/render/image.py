@@ -79,12 +79,21 @@ def figure(explanation: ImageExplanation, indices: list[int], views: list[str]) 
     for row, index in enumerate(indices):
         for col, view in enumerate(views):
             _panel(fig, axes[row, col], explanation, index, view)
-    if explanation.path == "blur":
-        title = f"Blur IG (path from the image {explanation.baseline}; {explanation.method})"
-    else:
-        title = f"Integrated Gradients (baseline: {explanation.baseline}; {explanation.method})"
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(figure_title(explanation), fontsize=10)
     return fig
+
+
+def figure_title(explanation: ImageExplanation) -> str:
+    """What was computed, in a few words: the method (Blur IG, or IG averaged over noisy copies
+    when noise was asked for), the baseline or path, and the integration rule."""
+    noise = explanation.options.noise
+    name = "Blur IG" if explanation.path == "blur" else "Integrated Gradients"
+    if noise is not None:
+        kinds = {"smoothgrad": "SmoothGrad", "smoothgrad_sq": "SmoothGrad²", "vargrad": "VarGrad"}
+        copies = f"{noise.n_samples} noisy copies, level {noise.level:g}"
+        name = f"{kinds[noise.kind]} over {name} ({copies})"
+    where = "path from the image" if explanation.path == "blur" else "baseline:"
+    return f"{name} ({where} {explanation.baseline}; {explanation.method})"
 
 
 def _panel(fig: Figure, ax: Any, exp: ImageExplanation, index: int, view: str) -> None:
