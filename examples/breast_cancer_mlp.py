@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
         labels=table.labels,
     )
     averaged.plot(0).savefig(out / "breast_cancer_background.png", dpi=120)
-    print(f"expected-gradients run: {averaged.baseline}, delta {averaged.delta.iloc[0]:.1e}")
+    print(f"expected-gradients run: {averaged.baseline}, delta {float(averaged.delta[0]):.1e}")
     print(f"wrote 3 PNGs and breast_cancer.html to {out}/")
 
 

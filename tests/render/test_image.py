@@ -41,6 +41,6 @@ def test_the_figure_title_names_noise_averaging(cnn):
 
     images = torch.rand(1, 3, 8, 8)
     plain = integrad.explain_image(cnn, images, n_steps=4)
-    assert figure_title(plain).startswith("Integrated Gradients (baseline: black; gausslegendre")
+    assert figure_title(plain).startswith("Integrated Gradients; baseline: black; gausslegendre")
     noisy = integrad.explain_image(cnn, images, n_steps=4, noise=integrad.Noise(n_samples=3))
-    assert figure_title(noisy).startswith("SmoothGrad over Integrated Gradients (3 noisy copies")
+    assert figure_title(noisy).startswith("SmoothGrad over Integrated Gradients, 3 noisy copies")

@@ -90,10 +90,9 @@ def figure_title(explanation: ImageExplanation) -> str:
     name = "Blur IG" if explanation.path == "blur" else "Integrated Gradients"
     if noise is not None:
         kinds = {"smoothgrad": "SmoothGrad", "smoothgrad_sq": "SmoothGrad²", "vargrad": "VarGrad"}
-        copies = f"{noise.n_samples} noisy copies, level {noise.level:g}"
-        name = f"{kinds[noise.kind]} over {name} ({copies})"
+        name = f"{kinds[noise.kind]} over {name}, {noise.n_samples} noisy copies ({noise.level:g})"
     where = "path from the image" if explanation.path == "blur" else "baseline:"
-    return f"{name} ({where} {explanation.baseline}; {explanation.method})"
+    return f"{name}; {where} {explanation.baseline}; {explanation.method}"
 
 
 def _panel(fig: Figure, ax: Any, exp: ImageExplanation, index: int, view: str) -> None:
