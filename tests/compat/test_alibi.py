@@ -152,3 +152,14 @@ def test_one_probability_per_example_explains_either_class():
     np.testing.assert_allclose(regression.attributions[0], positive.attributions[0])
     with pytest.raises(integrad.TargetError, match=r"must be 0 .* or 1 .*got \[2\]"):
         ig.explain(ROWS, target=2)
+
+
+def test_adaptive_integration_and_settings_checked_at_construction(mlp32):
+    fixed = IntegratedGradients(mlp32, n_steps=64).explain(ROWS, target=0)
+    adaptive = IntegratedGradients(mlp32, method="adaptive", tol=1e-5).explain(ROWS, target=0)
+    assert adaptive.meta["params"]["n_steps"] is None
+    np.testing.assert_allclose(
+        adaptive.attributions[0], fixed.attributions[0], rtol=1e-4, atol=1e-6
+    )
+    with pytest.raises(integrad.IntegradError, match="unknown method 'simpson'"):
+        IntegratedGradients(mlp32, method="simpson")

@@ -40,6 +40,7 @@ from integrad.core.engine import attribute
 from integrad.core.foreign import check_model, is_keras_model
 from integrad.core.model_state import inference_state, modules_behind
 from integrad.errors import BaselineError, InputError, TargetError, integer_input_message
+from integrad.options import Options
 from integrad.targets import PerExample, select_output
 
 EMBEDDING_FIX = (
@@ -111,6 +112,7 @@ class IntegratedGradients:
         self.layer = layer(model) if called else layer
         self.target_fn = target_fn
         self.settings = settings(method, n_steps, internal_batch_size, tol, None)
+        Options.from_settings(self.settings, function="IntegratedGradients()")  # checked now
         self.meta = {
             "name": "IntegratedGradients",
             "type": ["whitebox"],

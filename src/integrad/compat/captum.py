@@ -22,13 +22,15 @@ Deliberate differences from Captum:
 - ``delta`` is always the completeness error of the attributions multiplied by
   (input - baseline), also with ``multiply_by_inputs=False`` (Captum's would compare the
   unmultiplied ones with the output difference, which means nothing).
-- The model runs in eval mode with frozen parameters for the call (and is put back after),
-  and the attribution also works under ``torch.no_grad()``.
+- The model runs in eval mode with frozen parameters for the call (and is put back after):
+  dropout in training mode would make every gradient random.
 - Additions: ``method="adaptive"`` with ``tol=`` (and ``max_evals=``) integrates each example
   to a relative error instead of a fixed number of steps; ``n_steps`` then does not apply.
 
 Everything else (targets, baselines, ``additional_forward_args``, ``internal_batch_size``)
-means what it means in Captum; see :meth:`IntegratedGradients.attribute`.
+means what it means in Captum; see :meth:`IntegratedGradients.attribute`. That includes
+``target=None``: as in Captum it needs a model with one output per example, and raises
+otherwise (:func:`integrad.attribute` would explain the predicted class instead).
 """
 
 from __future__ import annotations
