@@ -34,6 +34,28 @@ class ExtraArguments(nn.Module):
         return F.relu(F.relu(x1 - 1) - F.relu(x2).div(divisor))[:, column]
 
 
+class Ramp(nn.Module):
+    """f(x) = min(x, 1): one input, one output per example, a kink at 1."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return 1 - F.relu(1 - x)
+
+
+class ListArguments(nn.Module):
+    """relu(relu(x1 - 1) * scales[0] - relu(x2) * scales[1])[:, column]: a python list and an
+    int as extra positional arguments."""
+
+    def forward(self, x1, x2, scales, column: int = 0):
+        return F.relu(F.relu(x1 - 1) * scales[0] - F.relu(x2) * scales[1])[:, column]
+
+
+class SummedPair(nn.Module):
+    """min(x1 + x2, 1)[:, 1]: two inputs that only matter through their sum."""
+
+    def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+        return 1 - F.relu(1 - (x1 + x2))[:, 1]
+
+
 class PairOfRelus(nn.Module):
     """A layer with two inputs and a tuple of two outputs."""
 

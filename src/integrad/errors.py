@@ -39,11 +39,16 @@ def empty_text_message(where: str, text: str) -> str:
     )
 
 
-def integer_input_message(name: str, dtype: object) -> str:
-    """Message for token ids (or any integer tensor) given as an attributed input."""
+#: How :func:`integrad.attribute` attributes token ids: at their embeddings.
+EMBEDDING_FIX = "attribute(model, inputs, layer=model.get_input_embeddings())"
+
+
+def integer_input_message(name: str, dtype: object, fix: str = EMBEDDING_FIX) -> str:
+    """Message for token ids (or any integer tensor) given as an attributed input; ``fix`` is
+    the call that attributes them at their embeddings (front doors name their own class)."""
     return (
         f"input {name} has dtype {dtype}: integer values such as token ids are categories and "
         "cannot be interpolated between a baseline and the input. Attribute at the embedding "
-        "layer instead, e.g. attribute(model, inputs, layer=model.get_input_embeddings()), or "
-        "use integrad.explain() for text models, which does this for you."
+        f"layer instead, e.g. {fix}, or use integrad.explain() for text models, which does "
+        "this for you."
     )

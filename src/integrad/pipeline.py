@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from integrad.core.engine import Question, run
+from integrad.core.foreign import check_model
 from integrad.core.layers import LayerTaps
 from integrad.core.model_state import inference_state, modules_behind
 from integrad.errors import BaselineError, InputError, LayerError, TargetError
@@ -49,6 +50,9 @@ class Batch:
     forward_kwargs: dict[str, Any] = field(default_factory=dict)
     positional: bool = False
     labels: Sequence[str] | None = None
+
+    def __post_init__(self) -> None:
+        check_model(self.model)  # before front ends wrap it in their own calls
 
     @property
     def size(self) -> int:

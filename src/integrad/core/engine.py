@@ -13,6 +13,7 @@ from torch import nn
 from integrad.core import noise as noise_mod
 from integrad.core.adaptive import integrate_adaptive
 from integrad.core.batching import plan_chunks
+from integrad.core.foreign import check_model
 from integrad.core.integrand import Integrand
 from integrad.core.layers import LayerTaps
 from integrad.core.model_state import check_grad_mode, inference_state, modules_behind
@@ -148,12 +149,7 @@ def run(
     baseline, target, layer = question.baseline, question.target, question.layer
     forward_args, labels = question.forward_args, question.labels
     check_grad_mode()
-    if not callable(model):
-        raise ModelError(
-            f"the model must be a torch module or function; got a non-callable "
-            f"{type(model).__name__}. IG needs gradients, so models from scikit-learn or "
-            "other frameworks cannot be attributed: use a torch model."
-        )
+    check_model(model)
     flat, structure = flatten(inputs)
     plan = plan_layers(layer, structure)
     given = per_input(baseline, structure, "baseline")

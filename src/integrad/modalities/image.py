@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from integrad.baselines import BaselineContext, make_baseline
+from integrad.compat.keras import image_model
 from integrad.errors import BaselineError
 from integrad.modalities import blur
 from integrad.modalities.image_inputs import RawImages, prepare_images
@@ -45,7 +46,8 @@ def explain_image(
     """Explain an image classifier's prediction pixel by pixel.
 
     Args:
-        model: A torch classifier taking (N, C, H, W) floats and returning (N, classes).
+        model: A torch classifier taking (N, C, H, W) floats and returning (N, classes); a
+            channels-last Keras 3 model (``KERAS_BACKEND=torch``) is given (N, H, W, C).
         image: A float tensor (C, H, W) or (N, C, H, W); or a PIL image, an HWC (or HW)
             uint8 array, or a list of them, turned into tensors by ``preprocess``.
         target: None or ``"predicted"`` (the top class), a class index, a label from
@@ -83,7 +85,7 @@ def explain_image(
     options = Options.from_settings(settings, function="explain_image()")
     images = prepare_images(image, preprocess)
     x = images.tensor
-    batch = Batch(model, {"image": x}, positional=True, labels=labels)
+    batch = Batch(image_model(model), {"image": x}, positional=True, labels=labels)
     if path == "straight":
         described, sets = _baseline_sets(baseline, images, blur_sigma, value_range, seed)
         res = attribute_batch(batch, sets, target, options)
