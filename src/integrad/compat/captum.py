@@ -187,44 +187,15 @@ class IntegratedGradients(_Door):
             The attributions (a tensor, or a tuple matching ``inputs``), or
             ``(attributions, delta)`` with ``delta`` of shape (batch,).
         """
-        result = self._attribution(
-            inputs,
-            baselines,
-            target,
-            additional_forward_args,
-            n_steps,
-            method,
-            internal_batch_size,
-            tol=tol,
-            max_evals=max_evals,
-        )
-        return returned(result, return_convergence_delta)
+        return returned(self._attribution(**forwarded(locals())), return_convergence_delta)
 
-    def _attribution(
-        self,
-        inputs: Any,
-        baselines: Any = None,
-        target: Any = None,
-        additional_forward_args: Any = None,
-        n_steps: int | None = None,
-        method: str = "gausslegendre",
-        internal_batch_size: int | None = None,
-        *,
-        tol: float | None = None,
-        max_evals: int | None = None,
-    ) -> Attribution:
-        """:meth:`attribute`'s integrad result (NoiseTunnel aggregates it)."""
+    def _attribution(self, inputs: Any, **captum: Any) -> Attribution:
+        """:meth:`attribute`'s integrad result, from its arguments (NoiseTunnel aggregates it)."""
         flat, structure = flatten(inputs)
         for key, x in zip(structure.keys, flat, strict=True):
             if not x.is_floating_point():
                 raise InputError(integer_input_message(repr(key), x.dtype, fix=EMBEDDING_FIX))
-        return self._engine(
-            inputs,
-            baseline=baselines,
-            target=captum_target(target),
-            forward_args=forward_args(additional_forward_args),
-            **settings(method, n_steps, internal_batch_size, tol, max_evals),
-        )
+        return self._engine(inputs, **arguments(**captum))
 
 
 class LayerIntegratedGradients(_Door):
@@ -294,37 +265,16 @@ class LayerIntegratedGradients(_Door):
             The layer's attributions (a tensor, a tuple for a layer with several tensors, a
             list for a list of layers), or ``(attributions, delta)``.
         """
-        result = self._attribution(
-            inputs,
-            baselines,
-            target,
-            additional_forward_args,
-            n_steps,
-            method,
-            internal_batch_size,
-            attribute_to_layer_input,
-            grad_kwargs,
-            tol=tol,
-            max_evals=max_evals,
-        )
-        return returned(result, return_convergence_delta)
+        return returned(self._attribution(**forwarded(locals())), return_convergence_delta)
 
     def _attribution(
         self,
         inputs: Any,
-        baselines: Any = None,
-        target: Any = None,
-        additional_forward_args: Any = None,
-        n_steps: int | None = None,
-        method: str = "gausslegendre",
-        internal_batch_size: int | None = None,
         attribute_to_layer_input: bool = False,
         grad_kwargs: dict[str, Any] | None = None,
-        *,
-        tol: float | None = None,
-        max_evals: int | None = None,
+        **captum: Any,
     ) -> Attribution:
-        """:meth:`attribute`'s integrad result (NoiseTunnel aggregates it)."""
+        """:meth:`attribute`'s integrad result, from its arguments (NoiseTunnel aggregates it)."""
         if grad_kwargs and set(grad_kwargs) != {"materialize_grads"}:
             raise IntegradError(
                 f"grad_kwargs {sorted(grad_kwargs)} are not supported; integrad takes its own "
@@ -333,13 +283,36 @@ class LayerIntegratedGradients(_Door):
             )
         return self._engine(
             inputs,
-            baseline=baselines,
-            target=captum_target(target),
             layer=self.layer,
             attribute_to_layer_input=attribute_to_layer_input,
-            forward_args=forward_args(additional_forward_args),
-            **settings(method, n_steps, internal_batch_size, tol, max_evals),
+            **arguments(**captum),
         )
+
+
+def forwarded(arguments: dict[str, Any]) -> dict[str, Any]:
+    """A front door's ``attribute`` arguments (its ``locals()``) to pass on to
+    ``_attribution``: all but ``self`` and ``return_convergence_delta``."""
+    return {k: v for k, v in arguments.items() if k not in ("self", "return_convergence_delta")}
+
+
+def arguments(
+    baselines: Any = None,
+    target: Any = None,
+    additional_forward_args: Any = None,
+    n_steps: int | None = None,
+    method: str = "gausslegendre",
+    internal_batch_size: int | None = None,
+    tol: float | None = None,
+    max_evals: int | None = None,
+) -> dict[str, Any]:
+    """Captum's arguments (the ones Integrated Gradients and its layer version share) as
+    :func:`integrad.attribute`'s."""
+    return {
+        "baseline": baselines,
+        "target": captum_target(target),
+        "forward_args": forward_args(additional_forward_args),
+        **settings(method, n_steps, internal_batch_size, tol, max_evals),
+    }
 
 
 def settings(
