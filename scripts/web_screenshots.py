@@ -11,6 +11,7 @@ held-out tweets, and a tiny Llama trained here in a few seconds on a handful of 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 from pathlib import Path
@@ -36,7 +37,7 @@ STORIES = [
 MARKUP = "<img src=x onerror=alert(1)> is not a review"
 
 
-def write_run(folder: Path, n: int) -> Path:
+def write_run(folder: Path, n: int, **settings) -> Path:
     """A run of the default model over ``n`` held-out tweets, plus two rows that fail."""
     from default_model_data import load_corpus, split
 
@@ -45,20 +46,21 @@ def write_run(folder: Path, n: int) -> Path:
     step = max(len(texts) // n, 1)
     texts = [*texts[::step][:n], MARKUP, "", "   "]
     if hasattr(integrad, "explain_dataset"):  # the dataset runner, once it lands
-        integrad.explain_dataset(None, texts, out=folder, shard_size=32)
+        integrad.explain_dataset(None, texts, out=folder, shard_size=32, **settings)
         return folder
     from tests.web.conftest import failed_row, row_from
     from tests.web.conftest import write_run as write
 
     ok = [t for t in texts if t.strip()]
-    explained = dict(zip(ok, integrad.explain(None, ok), strict=True))
+    explained = dict(zip(ok, integrad.explain(None, ok, **settings), strict=True))
     rows = [
         row_from(explained[t], f"tweet-{i}")
         if t.strip()
         else failed_row(f"tweet-{i}", t, "the text is empty or only whitespace")
         for i, t in enumerate(texts)
     ]
-    write(folder, rows, 32, model="integrad default sentiment model", input="heldout-tweets.csv")
+    write(folder, rows, 32, model="integrad default sentiment model", input="heldout-tweets.csv",
+          options=settings)  # fmt: skip
     return folder
 
 
@@ -114,12 +116,12 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory() as tmp:
-        runs = Path(tmp) / "runs"
-        write_run(runs / "heldout-tweets", args.rows)
-        stories = train_story_model(Path(tmp) / "story-llama")
-        classifier = integrad.serve(None, runs=[runs], port=0, block=False)
-        generator = integrad.serve(str(stories), port=0, block=False)
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):  # short names on pages
+        write_run(Path("runs/heldout-tweets"), args.rows)
+        write_run(Path("runs/heldout-adaptive"), args.rows // 3, method="adaptive", tol=1e-3)
+        train_story_model(Path("story-llama"))
+        classifier = integrad.serve(None, runs=["runs"], port=0, block=False)
+        generator = integrad.serve("./story-llama", port=0, block=False)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page(viewport={"width": 1100, "height": 900})
@@ -153,6 +155,9 @@ def main() -> None:
             page.click("table.rows tbody tr:nth-child(3) td.text")
             page.wait_for_selector(".integrad-text [data-score]")
             shoot(page, out / "web-row.png")
+
+            page.goto(classifier.url + "/runs/heldout-tweets/summary")
+            shoot(page, out / "web-summary.png")
 
             page.goto(generator.url + "/generate")
             page.fill('textarea[name="text"]', "the dog ran to the")

@@ -292,3 +292,33 @@ def test_generation_through_the_api(tiny_llama_folder):
         too_many = c.post("/api/generate", json={"text": "the cat", "max_new_tokens": 500})
         assert too_many.status_code == 400 and "from 1 to 64" in too_many.json()["error"]
         assert c.post("/api/explain", json={"text": "the cat"}).status_code == 400
+
+
+def test_two_models_to_choose_from_and_compare(tiny_bert_folder, tiny_tokenizer, tmp_path):
+    from starlette.testclient import TestClient
+
+    from integrad.web.app import create_app
+    from tests.tiny_bert import make_bert
+
+    other = tmp_path / "moods"
+    make_bert(labels=("SAD", "HAPPY", "MEH"), seed=1).save_pretrained(other)
+    tiny_tokenizer.save_pretrained(other)
+    app = create_app([str(tiny_bert_folder), str(other)])
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        models = c.get("/api/info").json()["models"]
+        assert [(m["key"], m["labels"]) for m in models] == [
+            (tiny_bert_folder.name, ["NEGATIVE", "POSITIVE"]),
+            ("moods", ["SAD", "HAPPY", "MEH"]),
+        ]
+        assert (
+            'data-labels="[&quot;SAD&quot;, &quot;HAPPY&quot;, &quot;MEH&quot;]"' in c.get("/").text
+        )
+        one = c.post("/api/explain", json={"text": "good", "model": "moods", "target": "MEH"})
+        assert TextExplanation.from_dict(one.json()["result"]).target_label == "MEH"
+        wrong = c.post("/api/explain", json={"text": "good", "target": "MEH"})  # the first model
+        assert wrong.status_code == 400 and "NEGATIVE, POSITIVE" in wrong.json()["error"]
+        pair = c.post("/api/compare", json={"text": "good food", "a": {}, "b": {"model": "moods"}})
+        a, b = (TextExplanation.from_dict(pair.json()[s]["result"]) for s in "ab")
+        assert a.model_name == str(tiny_bert_folder) and b.model_name == str(other)
+        assert a.words == b.words  # one tokenizer: compared word by word
+        assert "B: model moods" in pair.json()["html"]

@@ -61,7 +61,7 @@ def create_app(
     tokenizer: Any = None,
     allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
     **options: Any,
-) -> Starlette:
+) -> WebApp:
     """The web view's ASGI application (serve it with uvicorn, or :func:`integrad.serve`).
 
     Args:
@@ -110,11 +110,17 @@ def create_app(
         },
     )
     app.state.slots = slots
-    return _Headers(app)  # type: ignore[return-value]
+    return WebApp(app)
 
 
-class _Headers:
-    """Adds :data:`SECURITY_HEADERS` to every response."""
+class WebApp:
+    """The Starlette application with :data:`SECURITY_HEADERS` added to every response
+    (error pages included, which Starlette's own middleware would miss).
+
+    Attributes:
+        app: The Starlette application.
+        state: Its state; ``state.slots`` holds the models (see :mod:`integrad.web.models`).
+    """
 
     def __init__(self, app: Starlette) -> None:
         self.app = app

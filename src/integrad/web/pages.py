@@ -8,6 +8,7 @@ no CDN, no web fonts, so they work with no network. Every string goes through ``
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from integrad.render.html import esc
@@ -89,7 +90,13 @@ def _classifier_controls(slots: dict[str, ModelSlot], baseline: str = "neutral")
     classifiers = [s for s in slots.values() if s.kind == "classifier"]
     parts = []
     if len(classifiers) > 1:
-        parts.append(_field("Model", _select("model", [(s.key, s.name) for s in classifiers])))
+        # Each model's labels ride on its option, so the page can offer the right targets.
+        options = "".join(
+            f'<option value="{esc(s.key)}" data-labels="{esc(json.dumps(s.labels()))}">'
+            f"{esc(s.name)}</option>"
+            for s in classifiers
+        )
+        parts.append(_field("Model", f'<select name="model">{options}</select>'))
     labels = classifiers[0].labels() if classifiers else ()
     targets = [("", "the predicted class"), *((label, label) for label in labels)]
     parts.append(_field("Target", _select("target", targets)))

@@ -143,9 +143,11 @@ def row_page(run: Run, row: dict[str, Any], total: int, slots: dict[str, ModelSl
     rest = sum(token_scores) - sum(scores)
     probability = row.get("probability")
     p = "" if probability is None else f" (p = {probability:.3f})"
-    numbers = completeness(row["output"], row["baseline_output"], row["delta"], row["n_evals"],
-                           row.get("error_estimate"))  # fmt: skip
-    numbers.insert(3, ("special tokens, not words", "special", rest, ".4g"))
+    numbers = []
+    if row.get("output") is not None and row.get("baseline_output") is not None:
+        numbers = completeness(row["output"], row["baseline_output"], row.get("delta") or 0.0,
+                               row.get("n_evals") or 0, row.get("error_estimate"))  # fmt: skip
+        numbers.insert(3, ("special tokens, not words", "special", rest, ".4g"))
     truncated = (
         '<p class="note">The text was longer than the model reads; its end was cut off and '
         "is not explained.</p>"

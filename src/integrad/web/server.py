@@ -164,6 +164,7 @@ def serve(
         'http://127.0.0.1:8000'
     """
     try:
+        import pyarrow  # noqa: F401  (runs are Parquet)
         import uvicorn  # noqa: F401
 
         from integrad.web.app import LOOPBACK_HOSTS, create_app

@@ -37,6 +37,24 @@
     update();
   }
 
+  // With several models, choosing one offers its own classes as targets.
+  function followModel(box) {
+    const model = box.querySelector("select[name=model]");
+    const target = box.querySelector("select[name=target]");
+    if (!model || !target) return;
+    model.addEventListener("change", () => {
+      const labels = JSON.parse(model.selectedOptions[0].dataset.labels || "[]");
+      const first = target.options[0];
+      target.replaceChildren(first);
+      for (const label of labels) {
+        const option = document.createElement("option");
+        option.value = label;
+        option.textContent = label;
+        target.appendChild(option);
+      }
+    });
+  }
+
   function showError(message) {
     const box = document.querySelector(".error");
     if (!box) return;
@@ -295,7 +313,10 @@
     const form = document.getElementById(id);
     if (!form) continue;
     const sides = form.querySelectorAll("fieldset.side");
-    for (const box of sides.length ? sides : [form]) followMethod(box);
+    for (const box of sides.length ? sides : [form]) {
+      followMethod(box);
+      followModel(box);
+    }
     submitOnCtrlEnter(form);
     setup(form);
   }
