@@ -190,9 +190,11 @@ class _Handlers:
     async def row_page(self, request: Request) -> Response:
         run = self._run(request)
         n = request.path_params["n"]
-        row = (await run_in_threadpool(read_rows, run, [n]))[0]
-        html = run_pages.row_page(run, row, run.count(), self.slots)
-        return HTMLResponse(html)
+
+        def page() -> str:
+            return run_pages.row_page(run, read_rows(run, [n])[0], run.count(), self.slots)
+
+        return HTMLResponse(await run_in_threadpool(page))
 
     async def summary_page(self, request: Request) -> Response:
         run = self._run(request)
@@ -224,14 +226,14 @@ class _Handlers:
 
     async def explain(self, request: Request) -> Response:
         body = await _json(request)
-        req = forms.explain_request(body, self._labels)
+        req = await run_in_threadpool(forms.explain_request, body, self._labels)
         slot = slot_named(self.slots, req.model, "classifier")
         e, warned = await run_in_threadpool(lambda: slot.explain(req.text, **req.arguments))
         return JSONResponse(_explained(e, warned))
 
     async def compare(self, request: Request) -> Response:
         body = await _json(request)
-        a, b = forms.compare_request(body, self._labels)
+        a, b = await run_in_threadpool(forms.compare_request, body, self._labels)
         out = {}
         for side, req in (("a", a), ("b", b)):
             slot = slot_named(self.slots, req.model, "classifier")

@@ -78,7 +78,8 @@ class ModelSlot:
             peeked = peek_labels(self.spec)
             if peeked is not None:
                 return peeked
-        model = self._load().model
+        self.load()
+        model = self._loaded.model
         id2label = getattr(getattr(model, "config", None), "id2label", None) or {}
         return tuple(str(id2label[i]) for i in sorted(id2label))
 

@@ -28,6 +28,13 @@ def _pick(data: dict[str, Any], *names: str) -> Any:
     return next((data[n] for n in names if data.get(n) not in (None, "")), "")
 
 
+def _settings(options: Any) -> str:
+    """A run's integration settings in a few words (those it set)."""
+    if not isinstance(options, dict):
+        return ""
+    return ", ".join(f"{k} {v}" for k, v in options.items() if v not in (None, "", {}, []))
+
+
 def runs_page(runs: dict[str, Run], roots: list[str], slots: dict[str, ModelSlot]) -> str:
     """Every run the server was given, with its size and model."""
     if not roots:
@@ -44,11 +51,13 @@ def runs_page(runs: dict[str, Run], roots: list[str], slots: dict[str, ModelSlot
             f'<tr><td><a href="{esc(run_url(run))}">{esc(run.name)}</a></td>'
             f"<td class='num'>{run.count()}</td><td class='num'>{len(run.shards())}</td>"
             f"<td>{esc(_pick(manifest, 'model', 'model_name'))}</td>"
+            f"<td>{esc(_settings(manifest.get('options')))}</td>"
             f"<td>{esc(_pick(manifest, 'input', 'input_path'))}</td></tr>"
         )
     table = (
-        '<table class="grid runs"><thead><tr><th>run</th><th>rows</th><th>shards</th>'
-        f"<th>model</th><th>input</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        '<table class="grid runs"><thead><tr><th>run</th><th class="num">rows</th>'
+        '<th class="num">shards</th><th>model</th><th>settings</th><th>input</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
         if rows
         else "<p>No runs found yet in these folders.</p>"
     )
