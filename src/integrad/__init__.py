@@ -29,6 +29,7 @@ EXPORTS = {
             "integrad.modalities.tabular": ["explain_tabular"],
             "integrad.modalities.multimodal": ["explain_multimodal"],
             "integrad.modalities.generation": ["explain_generation"],
+            "integrad.web.server": ["serve"],
         }
     ),
 }
@@ -62,3 +63,4 @@ if TYPE_CHECKING:  # what static tools and IDEs see
     from integrad.results.tabular import TabularExplanation
     from integrad.results.text import TextExplanation, TextExplanations
     from integrad.targets import PerExample
+    from integrad.web.server import serve

@@ -11,7 +11,7 @@ from tests.tiny_bert import make_bert
 ATTACK = "<img src=x onerror=alert(1)>"
 # Exactly what the renderer writes: any other tag or attribute came from the text.
 OWN_TAGS = {"div", "span", "b"}
-OWN_ATTRIBUTES = {"class", "style", "title"}
+OWN_ATTRIBUTES = {"class", "style", "title", "data-score"}
 
 
 class _Collector(HTMLParser):

@@ -103,6 +103,18 @@ def peek_labels(model: Any) -> tuple[str, ...] | None:
         return None
 
 
+def peek_architectures(name: str | os.PathLike) -> tuple[str, ...]:
+    """A folder's or cached hub name's ``config.architectures`` without loading anything
+    (empty when there is no readable config)."""
+    path = _config_file(os.fspath(name))
+    if path is None:
+        return ()
+    try:
+        return tuple(json.loads(path.read_text(encoding="utf-8")).get("architectures") or ())
+    except (OSError, ValueError, AttributeError):
+        return ()
+
+
 def _config_file(name: str) -> Path | None:
     """The config.json of a folder, or of a hub name in the local cache."""
     folder = Path(name).expanduser()

@@ -49,17 +49,24 @@ def _scale(e: TextExplanation) -> float:
     return max(values, default=0.0)
 
 
-def _word(text: str, score: float, scale: float) -> str:
+def word_html(text: str, score: float, scale: float) -> str:
+    """One highlighted word; ``data-score`` holds its exact score (for scripts and tests)."""
     rgb = signed_rgb(score, scale)
     style = f"{_WORD}; background: {css_rgb(rgb)}; color: {text_color_on(rgb)}"
-    return f'<span title="{esc(text)}: {_fmt(score)}" style="{style}">{esc(text)}</span>'
+    return (
+        f'<span title="{esc(text)}: {_fmt(score)}" data-score="{float(score)!r}" style="{style}">'
+        f"{esc(text)}</span>"
+    )
 
 
-def _special(token: str, score: float, scale: float) -> str:
+def special_html(token: str, score: float, scale: float) -> str:
+    """One special token ([CLS], <s>, ...), boxed, colored by its score like a word."""
     background = css_rgb(signed_rgb(score, scale))
     title = esc(f"special token {token}: {_fmt(score)}")
     style = f"{_SPECIAL}; background: {background}"
-    return f'<span title="{title}" style="{style}">{esc(token)}</span>'
+    return (
+        f'<span title="{title}" data-score="{float(score)!r}" style="{style}">{esc(token)}</span>'
+    )
 
 
 def _highlighted_text(e: TextExplanation, scale: float) -> str:
@@ -67,9 +74,9 @@ def _highlighted_text(e: TextExplanation, scale: float) -> str:
     parts: list[str] = []
     for kind, text, score in e.pieces():
         if kind == "special":
-            parts.append(_special(text, score, scale))
+            parts.append(special_html(text, score, scale))
         elif kind == "word":
-            parts.append(_word(text, score, scale))
+            parts.append(word_html(text, score, scale))
         elif kind == "rest" and e.truncated:
             parts.append(f'<span style="{_UNEXPLAINED}" title="not explained">{esc(text)}</span>')
         else:
