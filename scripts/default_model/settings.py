@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Settings:
-    """What a training run does; the chosen values are the defaults.
+    """What a training run does; the defaults are a first choice, not yet compared on validation.
 
     Attributes:
         seed: Seeds the LoRA initialisation, the head's, the batch order and the baseline draws.
