@@ -11,7 +11,7 @@ pad, mask, unk, zero. Reported per baseline (all word-level; special tokens are 
 - ``top_word``: share of sentences where the sentiment word has the largest score in the
   direction of the predicted class: its score (toward the predicted class) is above zero and
   strictly above every other word's score. A sentence predicted wrongly scores here only if the
-  sentiment word pushes hardest toward the wrong class, which never happened in our runs.
+  sentiment word pushes hardest toward the wrong class.
 - ``function_share``: the mean over sentences of (sum of |score| of the words in the stopword
   list) / (sum of |score| of all words). The list is scikit-learn's ``ENGLISH_STOP_WORDS`` (the
   318-word list of the Glasgow Information Retrieval Group), compared lowercased; punctuation
