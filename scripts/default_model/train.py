@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -98,7 +99,7 @@ def fit(
     neutral: Rows,
     baselines: list[torch.Tensor],
     settings: Settings,
-    report: callable | None = None,
+    report: Callable[[int], dict] | None = None,
 ) -> list[dict[str, float]]:
     """Trains the LoRA layers of ``encoder`` and the 1-logit ``head`` in place.
 
