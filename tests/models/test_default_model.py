@@ -147,8 +147,9 @@ def test_reproduces_the_recorded_probabilities(loaded):
     torch.testing.assert_close(p, torch.tensor(list(RECORDED.values())), atol=1e-4, rtol=0)
 
 
-def test_a_folder_with_an_adapter_loads_merged(tmp_path, loaded):
+def test_a_folder_with_an_adapter_loads_merged(tmp_path):
     # The shipped config and head plus a made-up adapter on two layers of the real encoder.
+    raw, _ = default_module.load_encoder()
     config = _head_config()
     config["adapter"] = {"file": "adapter.safetensors", "scaling": 2.0}
     (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
@@ -157,7 +158,7 @@ def test_a_folder_with_an_adapter_loads_merged(tmp_path, loaded):
     names = ["encoder.layer.4.attention.self.value", "encoder.layer.5.output.dense"]
     tensors = {}
     for name in names:
-        out_features, in_features = loaded[0].encoder.get_submodule(name).weight.shape
+        out_features, in_features = raw.get_submodule(name).weight.shape
         tensors[f"{name}.lora_A"] = torch.randn(4, in_features, generator=generator) * 0.01
         tensors[f"{name}.lora_B"] = torch.randn(out_features, 4, generator=generator) * 0.01
     save_file(tensors, tmp_path / "adapter.safetensors")
@@ -167,14 +168,14 @@ def test_a_folder_with_an_adapter_loads_merged(tmp_path, loaded):
         patch.setattr(socket, "getaddrinfo", _no_network)
         model, _ = default_module.load_model_folder(tmp_path)
     for name in names:
-        original = loaded[0].encoder.get_submodule(name).weight
+        original = raw.get_submodule(name).weight
         update = 2.0 * tensors[f"{name}.lora_B"] @ tensors[f"{name}.lora_A"]
         merged = model.encoder.get_submodule(name).weight
         torch.testing.assert_close(merged.detach(), original.detach() + update)
     untouched = "encoder.layer.0.attention.self.query"
     assert torch.equal(
         model.encoder.get_submodule(untouched).weight,
-        loaded[0].encoder.get_submodule(untouched).weight,
+        raw.get_submodule(untouched).weight,
     )
 
 
