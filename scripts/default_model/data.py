@@ -30,7 +30,7 @@ text only, so neutral rows follow the same rule (:func:`is_heldout` on each neut
 other scripts (benchmarks) reproduce it exactly with::
 
     sys.path.insert(0, "scripts")
-    from default_model_data import load_corpus, split
+    from default_model.data import load_corpus, split
     train, heldout = split(load_corpus())
 """
 
@@ -59,7 +59,7 @@ HELDOUT_PERCENT = 20
 SPLIT_RULE = (
     f"heldout iff int(sha256(('{SALT}' + split_key(text)).encode('utf-8')).hexdigest()[:16], 16)"
     f" % 100 < {HELDOUT_PERCENT}; split_key: lowercase, drop URLs, @mentions, a leading 'rt' and"
-    " non-letters, collapse spaces (scripts/default_model_data.py)"
+    " non-letters, collapse spaces (scripts/default_model/data.py)"
 )
 
 # A run of non-ASCII characters, plus underscores glued to it: the mojibake in this file
