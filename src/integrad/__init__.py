@@ -31,6 +31,7 @@ EXPORTS = {
             "integrad.modalities.generation": ["explain_generation"],
             "integrad.runs.runner": ["explain_dataset"],
             "integrad.runs.shards": ["load_run"],
+            "integrad.runs.summary": ["summarize"],
             "integrad.web.server": ["serve"],
         }
     ),
@@ -66,5 +67,6 @@ if TYPE_CHECKING:  # what static tools and IDEs see
     from integrad.results.text import TextExplanation, TextExplanations
     from integrad.runs.runner import explain_dataset
     from integrad.runs.shards import load_run
+    from integrad.runs.summary import summarize
     from integrad.targets import PerExample
     from integrad.web.server import serve
