@@ -50,36 +50,38 @@ def failure_message(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}" if not isinstance(err, InputError) else str(err)
 
 
-class TextRows:
-    """A text classifier, loaded once, that turns batches of rows into output tables.
+class Rows:
+    """A model, loaded once, that turns batches of rows into output tables; subclasses say
+    how to load it, which explain function to call, and how a result becomes a row."""
 
-    Args:
-        model: Anything :func:`integrad.explain` takes as its model.
-        **options: :func:`integrad.explain`'s other keyword arguments (``tokenizer``,
-            ``target``, ``baseline``, ``max_length``, integration settings, ...).
-    """
-
-    task = "text"
+    task = ""
+    #: The explain function's keyword arguments that are not integration settings.
+    arguments: tuple[str, ...] = ()
 
     def __init__(self, model: Any, **options: Any) -> None:
-        from integrad.hf.loading import load_model
-
-        check_options(options, TEXT_ARGUMENTS, "explain_dataset()")
-        loaded = load_model(
+        check_options(options, self.arguments, "explain_dataset()")
+        loaded = self._load(
             model,
             options.get("tokenizer"),
-            task="sequence-classification",
-            trust_remote_code=bool(options.get("trust_remote_code")),
-            local_files_only=bool(options.get("local_files_only")),
+            bool(options.get("trust_remote_code")),
+            bool(options.get("local_files_only")),
         )
         self.model, self.tokenizer, self.name = loaded.model, loaded.tokenizer, loaded.name
         self.options = {k: v for k, v in options.items() if k not in LOAD_ARGUMENTS}
-        self.resolved: dict[str, Any] | None = None  # the settings explain() used
+        self.resolved: dict[str, Any] | None = None  # the settings the explain function used
+
+    def _load(self, model: Any, tokenizer: Any, trust: bool, local: bool) -> Any:
+        raise NotImplementedError
+
+    def _call(self, texts: list[str], progress: Callable[[int, int], None]) -> Any:
+        """The explain function on ``texts``; returns one result per text."""
+        raise NotImplementedError
+
+    def _row(self, row_id: str, result: Any) -> dict[str, Any]:
+        raise NotImplementedError
 
     def schema(self) -> Any:
-        from integrad.runs.shards import text_schema
-
-        return text_schema()
+        raise NotImplementedError
 
     def explain(
         self, ids: list[str], values: list[Any], progress: Callable[[int], None] | None = None
@@ -97,15 +99,13 @@ class TextRows:
             if isinstance(result, BaseException):
                 rows[i] = _failed(ids[i], shown[i], failure_message(result))
             else:
-                rows[i] = _text_row(ids[i], result)
+                rows[i] = self._row(ids[i], result)
         return pa.Table.from_pylist(rows, schema=self.schema())
 
     def _explain_texts(self, texts: list[str], progress: Callable[[int], None] | None) -> list[Any]:
-        """Explanations (or the exception a text raised), one per text, in order."""
+        """Results (or the exception a text raised), one per text, in order."""
         if not texts:
             return []
-        from integrad.modalities.text import explain
-
         done = [0]
 
         def advance(n: int, _total: int) -> None:
@@ -116,28 +116,62 @@ class TextRows:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # truncation is a column; no per-row warnings
-                found = explain(
-                    self.model, texts, tokenizer=self.tokenizer, progress=advance, **self.options
-                )
-            results = list(found)
-        except Exception:
+                results = list(self._call(texts, advance))
+        except Exception:  # one bad text fails the call: find it, one text at a time
             results = [self._explain_one(t) for t in texts]
-            if progress is not None:
-                progress(len(texts) - done[0])
+        if progress is not None and done[0] < len(texts):
+            progress(len(texts) - done[0])
         if self.resolved is None:
             first = next((r for r in results if not isinstance(r, BaseException)), None)
             self.resolved = None if first is None else first.options.to_dict()
         return results
 
     def _explain_one(self, text: str) -> Any:
-        from integrad.modalities.text import explain
-
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return explain(self.model, [text], tokenizer=self.tokenizer, **self.options)[0]
-        except Exception as err:
+                return self._call([text], lambda n, total: None)[0]
+        except Exception as err:  # the row records why it failed
             return err
+
+
+class TextRows(Rows):
+    """Text classifiers, explained with :func:`integrad.explain`.
+
+    Args:
+        model: Anything :func:`integrad.explain` takes as its model.
+        **options: Its other keyword arguments (``tokenizer``, ``target``, ``baseline``,
+            ``max_length``, integration settings, ...).
+    """
+
+    task = "text"
+    arguments = TEXT_ARGUMENTS
+
+    def _load(self, model: Any, tokenizer: Any, trust: bool, local: bool) -> Any:
+        from integrad.hf.loading import load_model
+
+        return load_model(
+            model,
+            tokenizer,
+            task="sequence-classification",
+            trust_remote_code=trust,
+            local_files_only=local,
+        )
+
+    def _call(self, texts: list[str], progress: Callable[[int, int], None]) -> Any:
+        from integrad.modalities.text import explain
+
+        return explain(
+            self.model, texts, tokenizer=self.tokenizer, progress=progress, **self.options
+        )
+
+    def _row(self, row_id: str, result: Any) -> dict[str, Any]:
+        return _text_row(row_id, result)
+
+    def schema(self) -> Any:
+        from integrad.runs.shards import text_schema
+
+        return text_schema()
 
 
 def _failed(row_id: str, text: str, error: str) -> dict[str, Any]:

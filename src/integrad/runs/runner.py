@@ -11,6 +11,7 @@ from typing import Any
 
 from integrad.errors import InputError
 from integrad.runs import manifest as manifests
+from integrad.runs.generation_rows import GENERATION_ARGUMENTS
 from integrad.runs.readers import open_source
 from integrad.runs.rows import TEXT_ARGUMENTS, check_options
 from integrad.runs.shards import finished, remove_temporary
@@ -20,10 +21,7 @@ ENGINES = ("local", "ray")
 #: Task -> (rows class "module:Class", arguments besides the integration settings).
 TASKS = {
     "text": ("integrad.runs.rows:TextRows", TEXT_ARGUMENTS),
-    "generation": (
-        "integrad.runs.generation_rows:GenerationRows",
-        ("target", "max_new_tokens", "baseline", "include_generated", "generation_options"),
-    ),
+    "generation": ("integrad.runs.generation_rows:GenerationRows", GENERATION_ARGUMENTS),
 }
 DEFAULT_SHARD_SIZE = 256
 

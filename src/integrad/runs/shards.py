@@ -39,17 +39,18 @@ def text_schema() -> Any:
 
 def generation_schema() -> Any:
     """The columns of a generation run: one row per prompt, the scores as a matrix (one list
-    per generated token, over the prompt's and earlier generated tokens)."""
+    per generated token, over the context tokens: the prompt's, then the generated ones);
+    ``output``, ``baseline_output`` and ``delta`` have one value per generated token."""
     import pyarrow as pa
 
     return pa.schema([
         ("id", pa.string()), ("text", pa.string()), ("status", pa.string()),
         ("error", pa.string()), ("generated", pa.string()),
-        ("prompt_tokens", pa.list_(pa.string())), ("generated_tokens", pa.list_(pa.string())),
+        ("context_tokens", pa.list_(pa.string())), ("generated_tokens", pa.list_(pa.string())),
         ("scores", pa.list_(pa.list_(pa.float64()))),
         ("output", pa.list_(pa.float64())), ("baseline_output", pa.list_(pa.float64())),
-        ("delta", pa.float64()), ("error_estimate", pa.float64()), ("n_evals", pa.int64()),
-        ("truncated", pa.bool_()),
+        ("delta", pa.list_(pa.float64())), ("error_estimate", pa.float64()),
+        ("n_evals", pa.int64()),
     ])  # fmt: skip
 
 

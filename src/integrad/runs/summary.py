@@ -186,8 +186,10 @@ def summarize(
                 class_rows.append(ok[column].value_counts())
                 if len(words) >= FOLD_EVERY:
                     words = [pd.concat(words).groupby(level=[0, 1]).sum()]
-            if "delta" in ok:
-                deltas.append(ok["delta"].dropna().abs().to_numpy(dtype=float))
+            if "delta" in ok:  # one per row, or one per generated token (generation runs)
+                delta = ok["delta"].dropna()
+                delta = delta.explode().dropna() if delta.dtype == object else delta
+                deltas.append(delta.abs().to_numpy(dtype=float))
             if "error_estimate" in ok:
                 estimates.append(ok["error_estimate"].dropna().to_numpy(dtype=float))
             if "status" in frame:
