@@ -109,21 +109,8 @@ def _format(path: Path) -> str:
 def _file_source(path: Path, column: str, id_column: str | None) -> Source:
     import pyarrow.dataset as ds
 
-    if not path.exists():
-        raise InputError(f"the dataset {str(path)!r} does not exist")
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-        known = [p for p in files if _known(p)]
-        kinds = {_format(p) for p in known}
-        if len(kinds) != 1:
-            found = ", ".join(sorted(kinds)) or "none"
-            raise InputError(
-                f"the folder {str(path)!r} must hold files of one format (.parquet, .csv, "
-                f".jsonl); found: {found}"
-            )
-        kind = kinds.pop()
-    else:
-        known, kind = [path], _format(path)
+    known = files_of(path)
+    kind = _format(known[0])
     schema_format = _dataset_format(kind, None)
     columns = tuple(ds.dataset([str(p) for p in known], format=schema_format).schema.names)
     check_columns(columns, [column, id_column], f"the dataset {str(path)!r}")
@@ -150,6 +137,25 @@ def _file_source(path: Path, column: str, id_column: str | None) -> Source:
                 yield Chunk(ids, values)
 
     return Source(description, columns, dataset.count_rows(), read)
+
+
+def files_of(path: Path) -> list[Path]:
+    """The input files: ``path`` itself, or a folder's files of one format in name order."""
+    if not path.exists():
+        raise InputError(f"the dataset {str(path)!r} does not exist")
+    if not path.is_dir():
+        _format(path)
+        return [path]
+    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+    known = [p for p in files if _known(p)]
+    kinds = {_format(p) for p in known}
+    if len(kinds) != 1:
+        found = ", ".join(sorted(kinds)) or "none"
+        raise InputError(
+            f"the folder {str(path)!r} must hold files of one format (.parquet, .csv, "
+            f".jsonl); found: {found}"
+        )
+    return known
 
 
 def _known(path: Path) -> bool:

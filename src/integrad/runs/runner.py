@@ -147,7 +147,8 @@ def explain_dataset(
     if engine == "ray":
         from integrad.runs.ray_engine import run_ray
 
-        total = run_ray(source, rows, folder, shard_size, manifest, quiet, engine_options, model)
+        total = run_ray(data, source, rows, folder, shard_size, manifest, quiet,
+                        engine_options, model, options, rows_class)  # fmt: skip
     else:
         from integrad.runs.local import run_local
         from integrad.runs.progress import progress_bar
