@@ -7,11 +7,11 @@ import json
 
 import numpy as np
 import pytest
+import ray  # in the test extra (integrad[ray])
 
 import integrad
 from tests.runs.conftest import FAILING, FAST, texts, write_csv
 
-ray = pytest.importorskip("ray", reason="the ray engine needs integrad[ray]")
 pytestmark = pytest.mark.ray
 
 

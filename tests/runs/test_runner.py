@@ -140,3 +140,10 @@ def test_bad_arguments_are_refused_before_loading(tmp_path):
         integrad.explain_dataset("no-such-model", tmp_path / "missing.csv", out=tmp_path)
     with pytest.raises(integrad.IntegradError, match="n_step"):
         integrad.explain_dataset("no-such-model", ["a"], out=tmp_path, n_step=3)
+
+
+def test_the_web_views_fixture_runs_have_the_runners_columns():
+    from integrad.runs.shards import text_schema
+    from tests.web.conftest import SCHEMA
+
+    assert text_schema().equals(SCHEMA)

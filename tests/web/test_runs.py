@@ -128,3 +128,11 @@ def test_a_folder_without_shards_gets_the_reason(tmp_path):
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "manifest.json").write_text("{}")
     assert "holds no finished shards" in summary_html(Run("e", tmp_path / "empty"))
+
+
+def test_the_runs_page_names_the_runners_input_by_its_path():
+    from integrad.web.run_pages import _input
+
+    assert _input({"input": {"kind": "csv", "path": "/data/t.csv", "bytes": 3}}) == "/data/t.csv"
+    assert _input({"input": {"kind": "iterable", "rows": 3}}) == "iterable"
+    assert _input({"input": "texts.csv"}) == "texts.csv"

@@ -44,7 +44,14 @@ def summary_html(s: Any) -> str:
         f"occurs at least {s.min_count} times there. Words are lower-cased.</p>"
     )
     parts.append(_spread("|delta| (completeness error)", s.deltas))
-    parts.append(_spread("Estimated error (adaptive integration)", s.error_estimates))
+    parts.append(
+        _spread(
+            "Estimated error (adaptive integration)",
+            s.error_estimates,
+            "none: a fixed rule was used; adaptive integration (tol=, --tol) estimates each "
+            "row's error",
+        )
+    )
     parts.append(_failures(s.failures))
     parts.append("</div>")
     return "".join(parts)
@@ -75,9 +82,9 @@ def _words(stats: Any, title: str, rgb: tuple[int, int, int], scale: float) -> s
     )
 
 
-def _spread(title: str, spread: Any) -> str:
+def _spread(title: str, spread: Any, empty: str = "no values") -> str:
     if not spread.count:
-        return f"<h3>{esc(title)}</h3><p class='hint' style='{_HINT}'>no values</p>"
+        return f"<h3>{esc(title)}</h3><p class='hint' style='{_HINT}'>{esc(empty)}</p>"
     head = "".join(f"<th style='{_NUM}; background: #f6f6f6'>{h}</th>" for h in SPREAD_COLUMNS)
     values = (spread.median, spread.p90, spread.p99, spread.largest)
     cells = f"<td style='{_NUM}'>{spread.count:,}</td>" + "".join(
@@ -187,7 +194,9 @@ def summary_figure(s: Any) -> Any:
             ax.hist(values, bins=bins, color="#4b5563")
             ax.set_xscale("log")
         else:
-            ax.text(0.5, 0.5, "no values", ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+            empty = "no values" if j == 0 else "none: a fixed rule was used\n(adaptive: tol=)"
+            ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes)
         ax.set_title(f"{title}: {spread.count:,} rows", fontsize=10)
         ax.set_ylabel("rows", fontsize=8)
         ax.tick_params(labelsize=8)
