@@ -147,3 +147,20 @@ def test_the_web_views_fixture_runs_have_the_runners_columns():
     from tests.web.conftest import SCHEMA
 
     assert text_schema().equals(SCHEMA)
+
+
+def test_a_run_whose_defaults_resolve_differently_is_refused(corpus, tiny_bert_folder, tmp_path):
+    """Same options given, but the settings they resolve to differ from the earlier shards'
+    (as when a new version changes a default): no shard is added."""
+    out = tmp_path / "run"
+    first = {"id_column": "id", "shard_size": 128, "quiet": True, **FAST}
+    integrad.explain_dataset(str(tiny_bert_folder), corpus[0], out=out, **first)
+    (out / "part-00001.parquet").unlink()
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["resolved_options"]["score"] = "probability"  # as if an older default had been
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(
+        InputError, match="resolved differently \\(score: 'probability' there, 'logit' now\\)"
+    ):
+        integrad.explain_dataset(str(tiny_bert_folder), corpus[0], out=out, **first)
+    assert not (out / "part-00001.parquet").exists()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from integrad.errors import InputError
 from integrad.runs import manifest as manifests
 from integrad.runs.readers import Source
 from integrad.runs.shards import finished, shard_name, shard_rows, write_shard
@@ -49,9 +50,28 @@ def run_local(
         if path is not None and shard_rows(path) == len(ids):
             continue  # kept: the progress bar started with these rows done
         table = rows.explain(ids, values, advance)
+        check_resolved(folder, manifest, rows)
         write_shard(folder, index, table)
         record(folder, manifest, rows, shard_name(index))
     return total
+
+
+def check_resolved(folder: Path, manifest: dict[str, Any], rows: Any) -> None:
+    """Refuse to add a shard whose settings resolved differently from the run's earlier
+    shards: the options given are the same, but a default changed (a new integrad version,
+    say), so the shards would not be comparable."""
+    before, now = manifest.get("resolved_options"), getattr(rows, "resolved", None)
+    if before is not None and now is not None and before != now:
+        changed = ", ".join(
+            f"{k}: {before.get(k)!r} there, {now.get(k)!r} now"
+            for k in sorted({*before, *now})
+            if before.get(k) != now.get(k)
+        )
+        raise InputError(
+            f"{folder} holds a run whose settings resolved differently ({changed}), though the "
+            "options given are the same (a default changed?). Give the settings explicitly to "
+            "match that run, or choose another --out folder"
+        )
 
 
 def record(folder: Path, manifest: dict[str, Any], rows: Any, name: str) -> None:

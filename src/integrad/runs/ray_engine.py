@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from integrad.errors import InputError
-from integrad.runs.local import record
+from integrad.runs.local import check_resolved, record
 from integrad.runs.shards import finished, shard_name, shard_rows, write_shard
 
 ROW = "__integrad_row"
@@ -142,6 +142,7 @@ def _run(ray: Any, data: Any, source: Any, rows: Any, folder: Path, shard_size: 
                 advance(len(part))
                 if have == expected[current]:
                     table = pa.concat_tables(pending).cast(rows.schema())
+                    check_resolved(folder, manifest, rows)
                     write_shard(folder, current, table)
                     record(folder, manifest, rows, shard_name(current))
                     pending, current, have = [], None, 0
