@@ -63,7 +63,7 @@ class ReferenceIntegrand:
         return lo, hi
 
 
-def run(refs, tol: float, max_evals: int = 2000, path_map=None):
+def run(refs, tol: float, max_evals: int = 2000, path_map="default"):
     """integrate_adaptive on the references: (result, true relative errors (B,))."""
     f = ReferenceIntegrand(refs)
     ones = [torch.ones(f.batch, f.factors.shape[2], dtype=torch.float32)]

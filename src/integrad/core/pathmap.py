@@ -8,13 +8,18 @@ polynomial rule is then far cheaper than integrating f over alpha, because the b
 stretched to fill u. (A bump of scale s behaves like a function with poles at distance
 about pi s from the real axis; a sinh map of width about that distance moves them far away.)
 
-The map is chosen per example before any gradient is spent, from forward-only probes of
-the attributed score F along the path, plus F at both ends, which the engine knows
-already: a logistic step F = a + b sigmoid((alpha - c) / s) is fitted to those values by
-a grid over (c, s) with (a, b) by least squares, and the map gets centre c and width
-``WIDTH_PER_SCALE`` times s. The map decides only where the points go; any map gives the
-same integral, and the adaptive rule's own error estimate, read under the map, says when
-it is reached. A poor fit costs evaluations, never accuracy.
+By default every example gets the same map, centred at alpha = 0.2 with width 0.15:
+on development tweets of the default model (``benchmarks/bench_adaptive.py --calibrate``)
+it came within a few evaluations of the best map chosen per text with hindsight. A map
+can also be chosen per example from forward-only probes of the attributed score F along
+the path, plus F at both ends, which the engine knows already: a logistic step
+F = a + b sigmoid((alpha - c) / s) is fitted to those values by a grid over (c, s) with
+(a, b) by least squares, and the map gets centre c and width ``WIDTH_PER_SCALE`` times s.
+Measured on the same tweets, those maps cost more evaluations than the fixed one (F's step
+is not where the attribution vector is busiest), so probing is an option, not the default.
+Whatever the map, it decides only where the points go: any map gives the same integral,
+and the adaptive rule's own error estimate, read under the map, says when it is reached.
+A poor map costs evaluations, never accuracy.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from dataclasses import dataclass
 
 import torch
 
+#: The map every example gets unless told otherwise (see the module docstring).
+DEFAULT_CENTRE, DEFAULT_WIDTH = 0.2, 0.15
 #: Where the forward-only probes look, in alpha (the ends come free from the engine).
 PROBES = (0.1, 0.2, 0.35, 0.5, 0.7)
 #: The map's width per unit of the fitted logistic scale (calibrated on development tweets
@@ -46,6 +53,12 @@ class SinhMap:
 
     centre: torch.Tensor
     width: torch.Tensor
+
+    @classmethod
+    def default(cls, batch: int, device: torch.device | str = "cpu") -> SinhMap:
+        """The same map, ``DEFAULT_CENTRE`` and ``DEFAULT_WIDTH``, for every example."""
+        centre = torch.full((batch,), DEFAULT_CENTRE, dtype=torch.float64, device=device)
+        return cls(centre, torch.full_like(centre, DEFAULT_WIDTH))
 
     @classmethod
     def identity(cls, batch: int, device: torch.device | str = "cpu") -> SinhMap:
