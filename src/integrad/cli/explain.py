@@ -24,7 +24,7 @@ from integrad.cli import dataset
 from integrad.cli.options import add_integration_arguments, settings_from
 from integrad.errors import InputError, IntegradWarning, empty_text_message
 from integrad.hf.hub import check_reachable, looks_local, peek_labels
-from integrad.options import Options
+from integrad.options import DEFAULT_TEXT_METHOD, Options
 from integrad.targets import check_classes
 
 #: More texts than this get a progress bar on standard error.
@@ -126,7 +126,9 @@ def run(args: argparse.Namespace) -> int:
     texts = read_texts(args, sys.stdin)
     # Mistakes in the input are answered before any model (or torch) loads.
     check_output_paths(args)
-    Options.from_settings(settings_from(args), function="integrad explain")
+    Options.from_settings(
+        settings_from(args), default_method=DEFAULT_TEXT_METHOD, function="integrad explain"
+    )
     labels = peek_labels(args.model)
     if labels is not None and args.target is not None:
         check_classes(_target(args.target), labels)
