@@ -189,14 +189,19 @@ def generation_renderable(e: GenerationExplanation, k: int = 3) -> Group:
     context.append(e.generated_text, style="bold")
     labels = _labels(e)
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="dim")
-    for name, justify in (("generated", "right"), (e.score, "right")):
-        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for name in ("generated", e.score, "change", "delta"):
+        table.add_column(name, justify="right", no_wrap=True)
     table.add_column("pushed up by")
     table.add_column("pushed down by")
     for j, token in enumerate(e.generated_tokens):
+        change = e.output[j] - e.baseline_output[j]
+        # Completeness error above 5% of the change: the row's scores are not to be trusted.
+        off = abs(e.delta[j]) > 0.05 * max(abs(change), 1e-12)
         table.add_row(
             Text(display_token(token), style="bold"),
             f"{e.output[j]:.3f}",
+            f"{change:+.3f}",
+            Text(f"{e.delta[j]:+.1e}", style="bold red" if off else "dim"),
             _top(e, j, 1, k, labels),
             _top(e, j, -1, k, labels),
         )
