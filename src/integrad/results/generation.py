@@ -30,7 +30,9 @@ class GenerationExplanation(Explanation):
             models, and every generated token but the last).
         context_ids: Their ids.
         n_prompt: How many leading columns are prompt tokens.
-        special: True for special tokens (kept in the baseline, so their score is 0).
+        special: True for columns kept at their value in the baseline, so their score is 0:
+            special tokens and, with ``keep_first`` (the default for causal models), the first
+            token.
         template: True for tokens a chat template added around the messages.
         generated_tokens: The rows: the generated tokens.
         generated_ids: Their ids.
