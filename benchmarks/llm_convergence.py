@@ -64,6 +64,12 @@ def measure(model, tok, name: str, settings: dict, prompts, tokens: int) -> dict
                 else math.sqrt(n) * e.error_estimate * float(torch.tensor(m[j, :n]).norm())
             )
             rows.append((p, j, e.generated_tokens[j], change, e.delta[j], rel, bound))
+            print(
+                f"    token {j} {e.generated_tokens[j]!r}: change {change:+.2f} delta "
+                f"{e.delta[j]:+.3f} ({rel:.1%}) bound {bound if bound is None else f'{bound:.3g}'}"
+                f" top {e.top_context(j)!r}",
+                flush=True,
+            )
         top = e.top_context(0)
         print(
             f"  {name:24s} {p!r:50s} -> {e.generated_text!r:16s} evals {e.n_evals:4d} "

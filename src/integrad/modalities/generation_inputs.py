@@ -378,6 +378,7 @@ class Traced:
         n_evals: Gradient evaluations spent on the prompt.
         error_estimate: Adaptive integration's error estimate, or None.
         std: With noise, the spread of each cell across the noisy samples, else None.
+        baseline_ids: The baseline's token per column, when the baseline is made of tokens.
     """
 
     context_ids: list[int]
@@ -392,6 +393,7 @@ class Traced:
     n_evals: int
     error_estimate: float | None
     std: torch.Tensor | None = None
+    baseline_ids: list[int] | None = None
 
 
 def check_causal(scores: torch.Tensor, n_visible: list[int], model_name: str) -> None:
