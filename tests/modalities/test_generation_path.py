@@ -47,3 +47,24 @@ def test_plot_path_and_its_errors(setup):
     )
     with pytest.raises(InputError, match="is not made of tokens"):
         zero.path(model)
+
+
+def test_noise_spread_is_kept_and_unsteady_scores_are_marked(setup):
+    from rich.console import Console
+
+    from integrad.render.generation import unsteady
+
+    model, tok, _ = setup
+    e = integrad.explain_generation(model, PROMPT, tokenizer=tok, target="the dog", noise=4, **FAST)
+    std, scores = np.array(e.std), e.matrix
+    assert std.shape == scores.shape and (std[:, 1:] > 0).any()
+    marked = [(j, c) for j in range(2) for c in range(e.n_visible[j]) if unsteady(e, j, c)]
+    assert marked == [
+        (j, c) for j in range(2) for c in range(e.n_visible[j]) if std[j, c] > abs(scores[j, c])
+    ]
+    assert marked  # a random model's small scores: noise moves some more than their size
+    html = e.to_html()
+    assert html.count("2px dotted") == len(marked) and "\u00b1" in html
+    console = Console(record=True, width=200)
+    console.print(e)
+    assert "spread across the noisy samples" in console.export_text()
