@@ -44,6 +44,17 @@ def run(argv):
         ),
         (["explain", "fine", "--method", "gausslegendre", "--tol", "1e-3"], None),
         (["explain", "fine", "--model", "someone/not-here", "--offline"], "forbids downloading"),
+        (["generate", "--help"], None),
+        (["generate", "  "], "the text is empty or only whitespace"),
+        (["generate", "Paris is", "--max-new-tokens", "0"], "--max-new-tokens must be at least 1"),
+        (["generate", "Paris is", "--target", ""], "--target is empty"),
+        (["generate", "Paris is", "--png", "/no/such/folder/x.png"], "does not exist; create it"),
+        (["generate", "Paris is", "--html", "/tmp"], "is a folder; give a file name"),
+        (["generate", "Paris is", "--steps", "0"], "n_steps"),
+        (
+            ["generate", "Paris is", "--model", "someone/not-here", "--offline"],
+            "forbids downloading",
+        ),
     ],
 )
 def test_help_and_mistakes_need_no_model(argv, message):

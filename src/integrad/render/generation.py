@@ -110,7 +110,12 @@ def generation_html(
                 cells.append(f'<td style="{_CELL}; background: {_UNSEEN}"></td>')
                 continue
             title = f"{token} \u2190 {e.context_tokens[c]}: {m[j, c]:+.4g}"
-            cells.append(_cell(float(m[j, c]), scale, title))
+            if e.std is not None:
+                title += f" \u00b1 {e.std[j][c]:.2g}"
+            cell = _cell(float(m[j, c]), scale, title)
+            if unsteady(e, j, c):  # a dotted frame: the noise moves it more than its size
+                cell = cell.replace("border: 1px solid #fff", "border: 2px dotted #a16207")
+            cells.append(cell)
         cells.append(f'<td style="{_NUM}">{e.output[j]:.3g}</td>')
         cells.append(f'<td style="{_NUM}">{e.delta[j]:.1e}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
@@ -136,6 +141,11 @@ def generation_html(
         "largest |delta| "
         f"{max((abs(d) for d in e.delta), default=0.0):.1e}; {scaling}{esc(note)}; gray: "
         "not yet generated, so not seen"
+        + (
+            ""
+            if e.std is None
+            else "; dotted frame: the spread across the noisy samples is larger than the score"
+        )
     )
     return (
         f'<div style="{_BOX}">'
@@ -172,7 +182,14 @@ def _top(e: GenerationExplanation, j: int, sign: int, k: int, labels: list[str])
         out.append(", " if n else "")
         out.append(labels[c], style=color)
         out.append(f" {e.scores[j][c]:+.2g}")
+        if unsteady(e, j, c):
+            out.append("~", style="bold yellow")
     return out if seen else Text("none", style="dim")
+
+
+def unsteady(e: GenerationExplanation, j: int, c: int) -> bool:
+    """Whether cell (j, c)'s spread across the noisy samples is larger than its size."""
+    return e.std is not None and e.std[j][c] > abs(e.scores[j][c])
 
 
 def generation_renderable(e: GenerationExplanation, k: int = 3) -> Group:
@@ -189,22 +206,32 @@ def generation_renderable(e: GenerationExplanation, k: int = 3) -> Group:
     context.append(e.generated_text, style="bold")
     labels = _labels(e)
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="dim")
-    for name, justify in (("generated", "right"), (e.score, "right")):
-        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for name in ("generated", e.score, "change", "delta"):
+        table.add_column(name, justify="right", no_wrap=True)
     table.add_column("pushed up by")
     table.add_column("pushed down by")
     for j, token in enumerate(e.generated_tokens):
+        change = e.output[j] - e.baseline_output[j]
+        # Completeness error above 5% of the change: the row's scores are not to be trusted.
+        off = abs(e.delta[j]) > 0.05 * max(abs(change), 1e-12)
         table.add_row(
             Text(display_token(token), style="bold"),
             f"{e.output[j]:.3f}",
+            f"{change:+.3f}",
+            Text(f"{e.delta[j]:+.1e}", style="bold red" if off else "dim"),
             _top(e, j, 1, k, labels),
             _top(e, j, -1, k, labels),
         )
+    steady = (
+        ""
+        if e.std is None
+        else "; ~: spread across the noisy samples larger than the score (do not trust it)"
+    )
     foot = Text(
         f"{len(e.generated_tokens)} tokens {'forced' if e.forced else 'generated'}; "
         f"whole output {e.score} {e.sequence_output:.4g}; baseline {e.baseline}; "
         f"{integration(e.method, e.n_evals, e.error_estimate)}; largest |delta| "
-        f"{max((abs(d) for d in e.delta), default=0.0):.1e}",
+        f"{max((abs(d) for d in e.delta), default=0.0):.1e}{steady}",
         style="dim",
     )
     return Group(context, table, foot)

@@ -30,7 +30,9 @@ class GenerationExplanation(Explanation):
             models, and every generated token but the last).
         context_ids: Their ids.
         n_prompt: How many leading columns are prompt tokens.
-        special: True for special tokens (kept in the baseline, so their score is 0).
+        special: True for columns kept at their value in the baseline, so their score is 0:
+            special tokens and, with ``keep_first`` (the default for causal models), the first
+            token.
         template: True for tokens a chat template added around the messages.
         generated_tokens: The rows: the generated tokens.
         generated_ids: Their ids.
@@ -38,6 +40,8 @@ class GenerationExplanation(Explanation):
         std: With ``noise``, each cell's standard deviation across the noisy samples, in the
             shape of ``scores``; otherwise None.
         n_visible: How many leading columns each generated token could see.
+        baseline_ids: The baseline's token per column (causal models with a token
+            baseline), from which :meth:`plot_path` rebuilds the path; otherwise None.
         output: Each generated token's score at the input, F_j(x) (one per generated token:
             the shared fields of :class:`~integrad.results.base.Explanation` hold one value
             per generated token here).
@@ -65,6 +69,7 @@ class GenerationExplanation(Explanation):
     scores: tuple[tuple[float, ...], ...]
     std: tuple[tuple[float, ...], ...] | None = None
     n_visible: tuple[int, ...]
+    baseline_ids: tuple[int, ...] | None = None
     output: tuple[float, ...]  # type: ignore[assignment]
     baseline_output: tuple[float, ...]  # type: ignore[assignment]
     delta: tuple[float, ...]  # type: ignore[assignment]
@@ -133,6 +138,25 @@ class GenerationExplanation(Explanation):
             raise InputError(f"generated token {row} saw special tokens only")
         best = max(seen, key=lambda c: sign * self.scores[row][c])
         return self.context_tokens[best]
+
+    def path(self, model: Any, row: int = 0, n_points: int = 41) -> tuple[np.ndarray, np.ndarray]:
+        """Generated token ``row``'s score at ``n_points`` evenly spaced points of the path
+        from the baseline to the input (forward passes only): ``(alphas, values)``. See
+        :func:`integrad.modalities.generation_path.path_values`."""
+        from integrad.modalities.generation_path import path_values
+
+        return path_values(model, self, row, n_points)
+
+    def plot_path(self, model: Any, row: int = 0, n_points: int = 41) -> Any:
+        """A figure of :meth:`path`: a smooth curve means the integral can be trusted, jumps
+        mean it needs many more points (or a better-behaved path).
+
+        Example:
+            >>> e.plot_path(model, row=0).savefig("path.png")  # doctest: +SKIP
+        """
+        from integrad.modalities.generation_path import plot_path
+
+        return plot_path(model, self, row, n_points)
 
     def _derived(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,70 @@
+"""F along the path of a generation explanation, forward passes only."""
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+import integrad
+from integrad.errors import InputError
+from tests.modalities.test_generation import FAST, PROMPT, make_llama, make_tokenizer
+
+
+@pytest.fixture(scope="module")
+def setup():
+    tok = make_tokenizer()
+    model = make_llama(len(tok))
+    e = integrad.explain_generation(model, PROMPT, tokenizer=tok, target="the dog ran", **FAST)
+    return model, tok, e
+
+
+def test_the_path_ends_at_the_baseline_and_the_input(setup):
+    model, _, e = setup
+    for row in range(len(e.generated_tokens)):
+        alphas, values = e.path(model, row, n_points=9)
+        np.testing.assert_allclose(alphas, np.linspace(0, 1, 9))
+        assert values[0] == pytest.approx(e.baseline_output[row], abs=1e-4)
+        assert values[-1] == pytest.approx(e.output[row], abs=1e-4)
+
+
+def test_the_baseline_keeps_special_tokens_and_the_first_position(setup):
+    _, tok, e = setup
+    assert e.baseline_ids is not None and len(e.baseline_ids) == len(e.context_ids)
+    for c, (real, base) in enumerate(zip(e.context_ids, e.baseline_ids, strict=True)):
+        assert base == (real if e.special[c] else tok.pad_token_id)
+
+
+def test_plot_path_and_its_errors(setup):
+    model, tok, e = setup
+    fig = e.plot_path(model, row=1, n_points=5)
+    assert isinstance(fig, Figure)
+    assert "of the change" in fig.axes[0].get_title(loc="left")
+    with pytest.raises(InputError, match="row 3 is out of range"):
+        e.path(model, 3)
+    with pytest.raises(InputError, match="n_points must be an int of at least 2"):
+        e.path(model, 0, n_points=1)
+    zero = integrad.explain_generation(
+        model, PROMPT, tokenizer=tok, target="the", baseline="zero", **FAST
+    )
+    with pytest.raises(InputError, match="is not made of tokens"):
+        zero.path(model)
+
+
+def test_noise_spread_is_kept_and_unsteady_scores_are_marked(setup):
+    from rich.console import Console
+
+    from integrad.render.generation import unsteady
+
+    model, tok, _ = setup
+    e = integrad.explain_generation(model, PROMPT, tokenizer=tok, target="the dog", noise=4, **FAST)
+    std, scores = np.array(e.std), e.matrix
+    assert std.shape == scores.shape and (std[:, 1:] > 0).any()
+    marked = [(j, c) for j in range(2) for c in range(e.n_visible[j]) if unsteady(e, j, c)]
+    assert marked == [
+        (j, c) for j in range(2) for c in range(e.n_visible[j]) if std[j, c] > abs(scores[j, c])
+    ]
+    assert marked  # a random model's small scores: noise moves some more than their size
+    html = e.to_html()
+    assert html.count("2px dotted") == len(marked) and "\u00b1" in html
+    console = Console(record=True, width=200)
+    console.print(e)
+    assert "spread across the noisy samples" in console.export_text()
