@@ -40,7 +40,8 @@ class ShardExplainer:
         import pyarrow as pa
 
         numbers = batch.column(ROW).to_pylist()
-        values = batch.column(self.column).to_pylist()
+        # NaN is how pandas marks a missing text: the same failed row as the local engine's.
+        values = [None if v != v else v for v in batch.column(self.column).to_pylist()]
         given = batch.column(self.id_column).to_pylist() if self.id_column else None
         ids = [str(n) if given is None or given[i] is None else str(given[i])
                for i, n in enumerate(numbers)]  # fmt: skip
