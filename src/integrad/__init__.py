@@ -29,6 +29,9 @@ EXPORTS = {
             "integrad.modalities.tabular": ["explain_tabular"],
             "integrad.modalities.multimodal": ["explain_multimodal"],
             "integrad.modalities.generation": ["explain_generation"],
+            "integrad.runs.runner": ["explain_dataset"],
+            "integrad.runs.shards": ["load_run"],
+            "integrad.runs.summary": ["summarize"],
             "integrad.web.server": ["serve"],
         }
     ),
@@ -62,5 +65,8 @@ if TYPE_CHECKING:  # what static tools and IDEs see
     from integrad.results.multimodal import MultimodalExplanation
     from integrad.results.tabular import TabularExplanation
     from integrad.results.text import TextExplanation, TextExplanations
+    from integrad.runs.runner import explain_dataset
+    from integrad.runs.shards import load_run
+    from integrad.runs.summary import summarize
     from integrad.targets import PerExample
     from integrad.web.server import serve

@@ -17,8 +17,14 @@ from typing import Any
 
 from integrad.errors import IntegradError
 
-#: The rule used when neither ``method`` nor ``tol`` says otherwise.
+#: The fixed rule used when ``n_steps`` is given without a method, and by ``attribute`` and
+#: the image, tabular and multimodal front ends when the settings imply no method.
 DEFAULT_METHOD = "gausslegendre"
+#: What ``explain`` (text: the Python call, the CLI, the web view and dataset runs, which all
+#: resolve their settings through it) does when the settings imply no method: integrate
+#: each text to ``DEFAULT_TOL`` and report the error estimate. ``n_steps=`` or a fixed
+#: ``method=`` still choose a fixed rule.
+DEFAULT_TEXT_METHOD = "adaptive"
 #: Points per path for fixed rules.
 DEFAULT_N_STEPS = 50
 #: Relative L2 error allowed in each example's attributions, for ``method="adaptive"``.

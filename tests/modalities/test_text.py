@@ -13,6 +13,7 @@ from integrad import (
     ModelError,
     TargetError,
 )
+from integrad.core.adaptive import FIRST_EVALS
 from tests.tiny_bert import VOCAB, make_bert
 
 TEXTS = [
@@ -43,14 +44,26 @@ def test_single_text_gives_words_with_spans_and_completeness(tiny_bert, tiny_tok
     assert abs(e.delta) < 1e-4 * abs(e.output - e.baseline_output)
     assert e.predicted_label == e.target_label  # predicted class by default
     assert sum(e.probabilities) == pytest.approx(1.0)
-    assert (e.method, e.n_steps, e.n_evals, e.baseline, e.score) == (
-        "gausslegendre",
-        50,
-        50,
+    # By default each text is integrated to tol=1e-3, and says how close it got.
+    assert (e.method, e.n_steps, e.options.tol, e.baseline, e.score) == (
+        "adaptive",
+        None,
+        1e-3,
         "neutral: pad",
         "logit",
     )
+    assert e.n_evals >= FIRST_EVALS and e.error_estimate <= 1e-3
     assert e.truncated is False
+    # A fixed rule stays one setting away.
+    fixed = integrad.explain(
+        tiny_bert, "The movie was fantastic!", tokenizer=tiny_tokenizer, n_steps=50
+    )
+    assert (fixed.method, fixed.n_steps, fixed.n_evals, fixed.error_estimate) == (
+        "gausslegendre",
+        50,
+        50,
+        None,
+    )
 
 
 def test_list_is_batched_in_order_each_with_its_own_prediction(

@@ -17,7 +17,8 @@ def explained():
 def test_default_settings_are_complete_to_a_tight_tolerance(explained):
     for e in explained:
         assert e.model_name == DEFAULT_MODEL_NAME
-        assert (e.method, e.n_steps, e.score) == ("gausslegendre", 50, "logit")
+        assert (e.method, e.n_steps, e.options.tol, e.score) == ("adaptive", None, 1e-3, "logit")
+        assert e.error_estimate <= 1e-3
         assert e.baseline.startswith("neutral: ") and e.baseline_note is None
         change = e.output - e.baseline_output
         assert sum(e.word_scores) + e.special_score == pytest.approx(e.total, abs=1e-9)

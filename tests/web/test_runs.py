@@ -9,7 +9,7 @@ import pytest
 import integrad
 from integrad.web import runs as run_module
 from integrad.web.runs import Query, Run, find_runs, list_rows, read_rows
-from integrad.web.summary import simple_summary, summary_html
+from integrad.web.summary import summary_html
 from tests.web.conftest import made_up_rows, write_run
 
 
@@ -110,31 +110,29 @@ def test_find_runs_takes_run_folders_and_folders_of_runs(tmp_path, large_run):
     assert found["x-2"].path == (tmp_path / "b" / "x").resolve()
 
 
-def test_simple_summary_numbers_by_hand(tmp_path):
+def test_the_summary_page_shows_summarize_with_labels_escaped(tmp_path):
     rows = made_up_rows(12)  # "word" 0.5 and "common" 0.25 in every ok row; labels by i % 3
     run = Run("s", write_run(tmp_path / "s", rows))
-    html = simple_summary(run, min_count=3)
-    assert "<h3>Predicted &lt;b&gt;MIXED&lt;/b&gt;</h3>" in html  # labels escaped
+    html = summary_html(run)
+    assert html == integrad.summarize(run.path).to_html()
+    assert "Predicted &lt;b&gt;MIXED&lt;/b&gt;" in html and "<b>MIXED" not in html
     negative = html.split("Predicted NEGATIVE")[1].split("<h3>")[0]
-    assert "word</span></td><td>+0.5</td><td>4</td>" in negative  # rows 0, 3, 6, 9
-    assert "common</span></td><td>+0.25</td><td>4</td>" in negative
-    assert "w0" not in negative  # once only: below the minimum count
-    assert "<td>undecodable bytes</td><td>1</td>" in html  # row 5 failed
+    assert ">word</span>" in negative and ">common</span>" in negative
+    assert ">w0</span>" not in negative  # once only: below the minimum count
+    assert ">undecodable bytes</td>" in html  # row 5 failed
     deltas = sorted(abs(r["delta"]) for r in rows if r["status"] == "ok")
-    assert f"<td>{max(deltas):.2e}</td>" in html
+    assert f">{max(deltas):.2e}</td>" in html
 
 
-def test_the_library_summary_is_used_when_it_exists(tmp_path, monkeypatch):
-    run = Run("s", write_run(tmp_path / "s", made_up_rows(3)))
-    calls = []
+def test_a_folder_without_shards_gets_the_reason(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "manifest.json").write_text("{}")
+    assert "holds no finished shards" in summary_html(Run("e", tmp_path / "empty"))
 
-    class Report:
-        def to_html(self):
-            return "<p>the runner's report</p>"
 
-    def summarize(path):
-        calls.append(path)
-        return Report()
+def test_the_runs_page_names_the_runners_input_by_its_path():
+    from integrad.web.run_pages import _input
 
-    monkeypatch.setattr(integrad, "summarize", summarize, raising=False)
-    assert summary_html(run) == "<p>the runner's report</p>" and calls == [run.path]
+    assert _input({"input": {"kind": "csv", "path": "/data/t.csv", "bytes": 3}}) == "/data/t.csv"
+    assert _input({"input": {"kind": "iterable", "rows": 3}}) == "iterable"
+    assert _input({"input": "texts.csv"}) == "texts.csv"

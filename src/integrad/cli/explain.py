@@ -6,6 +6,7 @@ Examples::
     integrad explain "Great food" --model ./my-classifier --target POSITIVE --html out.html
     integrad explain --file reviews.txt --json > scores.json
     cat reviews.txt | integrad explain
+    integrad explain --dataset tweets.csv --out runs/tweets
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from integrad.baselines import list_baselines
+from integrad.cli import dataset
 from integrad.cli.options import add_integration_arguments, settings_from
 from integrad.errors import InputError, IntegradWarning, empty_text_message
 from integrad.hf.hub import check_reachable, looks_local, peek_labels
-from integrad.options import Options
+from integrad.options import DEFAULT_TEXT_METHOD, Options
 from integrad.targets import check_classes
 
 #: More texts than this get a progress bar on standard error.
@@ -33,6 +35,7 @@ _EPILOG = """examples:
   integrad explain "Great food" --model ./my-classifier --target POSITIVE --html out.html
   integrad explain --file reviews.txt --json > scores.json
   cat reviews.txt | integrad explain
+  integrad explain --dataset tweets.csv --out runs/tweets --id-column id
 
 Without --model, the bundled default sentiment model is used.
 Set INTEGRAD_VERBOSE=1 (or pass --verbose) to see the libraries' own progress bars."""
@@ -79,6 +82,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--trust-remote-code", action="store_true", help="allow checkpoint code")
     p.add_argument("--offline", action="store_true", help="never download; local files only")
     add_integration_arguments(p)
+    dataset.add_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -117,10 +121,14 @@ def _target(value: str | None) -> str | int | None:
 
 def run(args: argparse.Namespace) -> int:
     """Explains the texts and prints, or writes, the results."""
+    if args.dataset is not None:
+        return _run_dataset(args)
     texts = read_texts(args, sys.stdin)
     # Mistakes in the input are answered before any model (or torch) loads.
     check_output_paths(args)
-    Options.from_settings(settings_from(args), function="integrad explain")
+    Options.from_settings(
+        settings_from(args), default_method=DEFAULT_TEXT_METHOD, function="integrad explain"
+    )
     labels = peek_labels(args.model)
     if labels is not None and args.target is not None:
         check_classes(_target(args.target), labels)
@@ -169,6 +177,27 @@ def run(args: argparse.Namespace) -> int:
         err.print(f"integrad: warning: {message}", markup=False, highlight=False)
     _output(result, args, err)
     return 0
+
+
+def _run_dataset(args: argparse.Namespace) -> int:
+    """``--dataset``: the same options, every row of a file (see :mod:`integrad.cli.dataset`)."""
+    dataset.check(args)
+    Options.from_settings(settings_from(args), function="integrad explain")
+    labels = peek_labels(args.model)
+    if labels is not None and args.target is not None:
+        check_classes(_target(args.target), labels)
+    if args.model and not looks_local(args.model):
+        check_reachable(args.model, args.offline)
+    options: dict[str, Any] = {
+        "tokenizer": args.tokenizer,
+        "target": _target(args.target),
+        "baseline": args.baseline,
+        "max_length": args.max_length,
+        "trust_remote_code": args.trust_remote_code or None,
+        "local_files_only": args.offline or None,
+        **settings_from(args),
+    }
+    return dataset.run(args, options)
 
 
 def check_output_paths(args: argparse.Namespace) -> None:

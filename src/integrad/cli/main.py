@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from integrad import __version__
-from integrad.cli import explain, generate, serve
+from integrad.cli import explain, generate, serve, summary
 from integrad.errors import IntegradError
 
 #: Subcommand name -> function adding its parser to the subparsers.
@@ -19,6 +19,7 @@ COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "explain": explain.add_parser,
     "generate": generate.add_parser,
     "serve": serve.add_parser,
+    "summary": summary.add_parser,
 }
 
 

@@ -1,18 +1,26 @@
-"""Adaptive integration along the path to a requested accuracy: nested Clenshaw-Curtis.
+"""Adaptive integration along the path to a requested accuracy: nested Clenshaw-Curtis
+through a per-example sinh map.
 
-The path parameter alpha in [0, 1] is covered by panels. Each panel is integrated with the
-Clenshaw-Curtis rules of 3, 5, 9, 17, 33 and 65 points, which are nested: every rule reuses
+First, where the points go: a sinh map alpha(u) clusters them where the integrand of a
+text classifier is busiest (see :mod:`integrad.core.pathmap`; the map is fixed, or chosen
+per example from forward-only probes). Then the integral of f(alpha(u)) alpha'(u) over u
+in [0, 1] is computed by nested rules: u is covered by panels, each integrated with the
+Clenshaw-Curtis rules of 8, 15, 29, 57 and 113 points, which are nested: every rule reuses
 all the points of the one before, so going up a level costs only the new points. A panel
-starts at 9 points (the 3- and 5-point rules come free) and climbs while its estimate is
-above its share of the tolerance; a panel still too coarse at 65 points is halved, and each
-half starts again at 9. Every round evaluates the new points of all unfinished examples
-together, in one chunked batch; a finished example costs nothing more.
+starts at 15 points (the 8-point rule comes free) and climbs while its estimate is above
+its share of the tolerance; a panel still too coarse at 113 points is halved, and each
+half starts again at 15. The sizes follow the measured need: on held-out tweets the best
+rule through the best map needs about 24 points at tol=1e-3, so the 29-point level is
+where most texts should stop, while doubling from 13 would stop them at 25 or 49. Every
+round evaluates the new points of all unfinished examples together, in one chunked batch;
+a finished example costs nothing more.
 
 Why this shape: along the straight path of a transformer text classifier the integrand is
-smooth but busy (measured by ``benchmarks/bench_limits.py``: about 35 Gauss-Legendre points
-on average, 51 at most, for a relative error of 1e-3), so one high-order rule over the whole
-path beats many small panels, and nesting means no evaluation is thrown away. Panels
-remain for integrands with a sharp transition (a steep sigmoid, a ReLU kink).
+smooth but busy, with one bump (measured by ``benchmarks/bench_limits.py``: Gauss-Legendre
+needs about 33 points on average for a relative error of 1e-3, and 24 through a sinh map
+chosen per text with hindsight), so one high-order rule over the whole mapped path beats
+many small panels, and nesting means no evaluation is thrown away. Panels remain for
+integrands with several sharp transitions (steep sigmoids, a ReLU kink).
 """
 
 from __future__ import annotations
@@ -24,16 +32,22 @@ import numpy as np
 import torch
 
 from integrad.core.integrand import Integrand
+from integrad.core.pathmap import PROBES, SinhMap, fit_map
 from integrad.errors import IntegradError, IntegradWarning
 
 #: Rule sizes: level l uses LEVEL_SIZES[l] + 1 Chebyshev points on the panel.
-LEVEL_SIZES = (2, 4, 8, 16, 32, 64)
-#: The level a new panel starts at: 9 points, which hold the 3- and 5-point rules too, so
-#: even the first estimate sees how fast the panel converges.
-FIRST_LEVEL = 2
+LEVEL_SIZES = (7, 14, 28, 56, 112)
+#: The level a new panel starts at: 15 points, which hold the 8-point rule too, so even the
+#: first estimate has a coarser rule to compare with.
+FIRST_LEVEL = 1
 #: No estimate goes below this many units of round-off of the model's dtype (relative to
 #: the attributions): gradients computed in float32 carry about 1e-7 relative noise.
 ROUNDOFF_UNITS = 8
+#: A panel's error estimate is ERROR_SAFETY * |S_l - S_(l-1)| * min(r, 1) ** RATIO_POWER
+#: (see :func:`_errors`), calibrated on development tweets and checked on held-out ones by
+#: ``benchmarks/bench_adaptive.py``.
+ERROR_SAFETY = 0.4
+RATIO_POWER = 0.5
 
 
 def _chebyshev_points(n: int) -> np.ndarray:
@@ -42,12 +56,12 @@ def _chebyshev_points(n: int) -> np.ndarray:
 
 
 def _clenshaw_curtis_weights(n: int) -> np.ndarray:
-    """Weights of the (n + 1)-point Clenshaw-Curtis rule on [0, 1] (n even)."""
-    j = np.arange(n + 1)[:, None]
-    k = np.arange(0, n + 1, 2)[None, :]
-    b = np.where((k == 0) | (k == n), 1.0, 2.0)
-    c = np.where((j == 0) | (j == n), 1.0, 2.0)[:, 0]
-    return c / n * (b / (1 - k**2) * np.cos(np.pi * j * k / n)).sum(1) / 2
+    """Weights of the (n + 1)-point Clenshaw-Curtis rule on [0, 1]: the weights that integrate
+    the Chebyshev polynomials T_0 ... T_n exactly at the Chebyshev-Lobatto points (any n)."""
+    theta = np.pi * np.arange(n + 1) / n
+    k = np.arange(n + 1)
+    moments = np.where(k % 2 == 0, 1 / (1 - k**2 + (k % 2)), 0.0)  # of T_k(1 - 2 alpha)
+    return np.linalg.solve(np.cos(np.outer(k, theta)), moments)
 
 
 def nested_rules() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -85,11 +99,15 @@ class AdaptiveResult:
         attributions: Per point, (batch, K, *shape).
         error_estimate: Estimated relative L2 error of each example's attributions, (batch,).
         n_evals: Gradient evaluations per example, (batch,).
+        n_probes: Forward-only evaluations per example spent choosing the map, (batch,).
+        path_map: The map each example was integrated through.
     """
 
     attributions: list[torch.Tensor]
     error_estimate: torch.Tensor
     n_evals: torch.Tensor
+    n_probes: torch.Tensor
+    path_map: SinhMap
 
 
 @dataclass
@@ -110,6 +128,8 @@ def integrate_adaptive(
     max_evals: int,
     chunk_rows: int,
     dtype: torch.dtype,
+    ends: tuple[torch.Tensor, torch.Tensor] | None = None,
+    path_map: SinhMap | str = "default",
 ) -> AdaptiveResult:
     """Integrate every example of ``integrand`` to relative L2 error ``tol`` of its attributions.
 
@@ -121,6 +141,11 @@ def integrate_adaptive(
         max_evals: Most gradient evaluations per example.
         chunk_rows: Rows per forward/backward.
         dtype: Accumulation dtype.
+        ends: The target scores at the baseline and at the input, (batch, K) each, which
+            the caller knows already: they join the probes that choose the map. Without
+            them, the probes also run at both ends.
+        path_map: The maps to integrate through, ``"default"`` (the same map for every
+            example) or ``"probe"`` (chosen per example from forward-only probes).
     """
     if not tol > 0:
         raise IntegradError(f"tol must be > 0, got {tol!r}")
@@ -136,11 +161,19 @@ def integrate_adaptive(
     batch, device = deltas[0].shape[0], deltas[0].device
     deltas = [d.to(dtype) for d in deltas]
     examples = torch.arange(batch, device=device)
+    n_probes = torch.zeros(batch, dtype=torch.long, device=device)
+    if path_map == "probe":
+        path_map, probes = _probe_map(integrand, ends, chunk_rows)
+        n_probes += probes
+    elif path_map == "default":
+        path_map = SinhMap.default(batch, device)
+    if not isinstance(path_map, SinhMap):
+        raise IntegradError(f"path_map must be a SinhMap, 'default' or 'probe', got {path_map!r}")
     whole = torch.zeros(batch, dtype=torch.float64, device=device)
     panels = _Panels(examples, whole, whole + 1, torch.full_like(examples, FIRST_LEVEL), [])
     panels.sums = _zero_sums(integrand, batch, dtype, device)
     start = torch.as_tensor(_START, device=device).expand(batch, -1)
-    _evaluate(integrand, panels, start, deltas, chunk_rows)
+    _evaluate(integrand, panels, start, deltas, chunk_rows, path_map)
     n_evals = torch.full((batch,), FIRST_EVALS, dtype=torch.long, device=device)
     stopped_early = torch.zeros(batch, dtype=torch.bool, device=device)
     while True:
@@ -162,7 +195,9 @@ def integrate_adaptive(
         if not refine.any():
             break
         n_evals.index_add_(0, panels.owner[refine], cost[refine])
-        panels = _refine(integrand, panels, refine & ~at_top, refine & at_top, deltas, chunk_rows)
+        panels = _refine(
+            integrand, panels, refine & ~at_top, refine & at_top, deltas, chunk_rows, path_map
+        )
     if stopped_early.any():
         worst = (err_total / attr_norm.clamp_min(1e-300)).max().item()
         warnings.warn(
@@ -178,7 +213,34 @@ def integrate_adaptive(
         total = torch.zeros((batch, *top.shape[1:]), dtype=dtype, device=device)
         attributions.append(total.index_add_(0, panels.owner, top))
     relative = torch.where(attr_norm > 0, err_total / attr_norm.clamp_min(1e-300), err_total)
-    return AdaptiveResult(attributions, relative, n_evals)
+    return AdaptiveResult(attributions, relative, n_evals, n_probes, path_map)
+
+
+def _probe_map(
+    integrand: Integrand, ends: tuple[torch.Tensor, torch.Tensor] | None, chunk_rows: int
+) -> tuple[SinhMap, int]:
+    """Each example's map, from forward-only probes of its target score along the path, and
+    the probes spent per example."""
+    batch, device = integrand.batch, integrand.points[0].start.device
+    inner = torch.tensor(PROBES, dtype=torch.float64, device=device)
+    alphas = (
+        inner if ends is not None else torch.cat([inner.new_zeros(1), inner, inner.new_ones(1)])
+    )
+    examples = torch.arange(batch, device=device)
+    # Rows are probe-major: every example at the first probe, then at the second, ...
+    scores = integrand.values(
+        examples.repeat(alphas.shape[0]), alphas.repeat_interleave(batch), chunk_rows
+    )
+    values = scores.to(torch.float64).reshape(alphas.shape[0], batch, -1).permute(1, 0, 2)
+    if ends is not None:
+        lo, hi = (e.to(device=device, dtype=torch.float64).reshape(batch, 1, -1) for e in ends)
+        values = torch.cat([lo, values, hi], 1)
+        alphas = torch.cat([inner.new_zeros(1), inner, inner.new_ones(1)])
+    # Several targets: the map follows the one whose score changes most along the path.
+    change = (values[:, -1] - values[:, 0]).abs()  # (batch, K)
+    column = change.argmax(1)
+    values = values[examples, :, column]  # (batch, P)
+    return fit_map(alphas, values), alphas.shape[0] - (2 if ends is not None else 0)
 
 
 def _within_budget(
@@ -203,6 +265,7 @@ def _refine(
     split: torch.Tensor,
     deltas: list[torch.Tensor],
     chunk_rows: int,
+    path_map: SinhMap,
 ) -> _Panels:
     """Panels after one round: ``climb`` go up a level, ``split`` are replaced by halves."""
     keep, idx = ~split, split.nonzero().squeeze(1)
@@ -224,7 +287,7 @@ def _refine(
         (first_seen[None, :] == level[:, None]) & climb[keep][:, None],
         torch.as_tensor(_START, device=device).expand(halves, -1),
     ])  # fmt: skip
-    _evaluate(integrand, out, gains, deltas, chunk_rows)
+    _evaluate(integrand, out, gains, deltas, chunk_rows, path_map)
     return out
 
 
@@ -245,14 +308,18 @@ def _evaluate(
     gains: torch.Tensor,
     deltas: list[torch.Tensor],
     chunk_rows: int,
+    path_map: SinhMap,
 ) -> None:
     """Evaluates, in one batch, the points each panel gains ((panels, P) mask over the finest
-    level's points) and adds them, at their weight in every level, to the panels' sums."""
+    level's points, in u) and adds them, at their weight in every level, to the panels' sums:
+    a point at u stands for alpha(u), and its weight carries alpha'(u)."""
     device = panels.owner.device
     panel, point = gains.nonzero(as_tuple=True)
     width = panels.hi - panels.lo
-    alpha = panels.lo[panel] + torch.as_tensor(POINTS, device=device)[point] * width[panel]
+    u = panels.lo[panel] + torch.as_tensor(POINTS, device=device)[point] * width[panel]
+    alpha, slope = path_map(panels.owner[panel], u)
     weights = torch.as_tensor(LEVEL_WEIGHTS.T, device=device)[point] * width[panel, None]
+    weights = weights * slope[:, None]
     n = panels.owner.shape[0]
     dtype = panels.sums[0].dtype
     sums = integrand.weighted_gradient_sums(
@@ -268,14 +335,16 @@ def _errors(
     """Per example: attribution L2 norm and estimated error norm; per panel: its error norm.
 
     A panel at level l has the integrals S_l, S_(l-1), S_(l-2) of three nested rules.
-    |S_l - S_(l-1)| is the error of the coarser rule S_(l-1); S_l, which is returned, is
-    more accurate. How much more is read off the panel's own convergence: the difference
-    shrank by r = |S_l - S_(l-1)| / |S_(l-1) - S_(l-2)| from the level before. Were the
-    convergence geometric in the number of points, the error of S_l would be about
-    |S_l - S_(l-1)| * r^2; the estimate takes |S_l - S_(l-1)| * sqrt(min(r, 1)), which
-    leaves room for convergence that slows down (it does, on tanh, after a fast first
-    step). Error vectors of an example's panels add up elementwise; the L2 norm of that sum,
-    but at least ``floor`` times the attribution norm, is the example's estimate.
+    |S_l - S_(l-1)| is about the error of the coarser rule S_(l-1); S_l, which is returned,
+    is more accurate. How much more is read off the panel's own convergence: the difference
+    shrank by r = |S_l - S_(l-1)| / |S_(l-1) - S_(l-2)| from the level before (r = 1 at a
+    panel's first level). Along a mapped path the convergence is faster than geometric,
+    but how much faster varies from text to text (a factor of 30 at the 29-point level on
+    development tweets), so the estimate is ERROR_SAFETY * |S_l - S_(l-1)| * min(r, 1) **
+    RATIO_POWER, with the two constants calibrated so that it bounds the true error on at
+    least 95% of development (text, tol) pairs. Error vectors of an example's panels add up
+    elementwise; the L2 norm of that sum, but at least ``floor`` times the attribution norm,
+    is the example's estimate.
     """
     rows = torch.arange(panels.owner.shape[0], device=panels.owner.device)
     level = panels.level
@@ -295,7 +364,7 @@ def _errors(
         prev_sq += (below - before).pow(2).sum(1)
     diff, prev = diff_sq.sqrt(), prev_sq.sqrt()
     ratio = torch.where(prev > 0, diff / prev.clamp_min(1e-300), torch.ones_like(diff))
-    factor = ratio.clamp(max=1.0).sqrt()
+    factor = ERROR_SAFETY * ratio.clamp(max=1.0) ** RATIO_POWER
     err_sq = torch.zeros_like(attr_sq)
     for d in diffs:
         total = torch.zeros((batch, d.shape[1]), dtype=dtype, device=level.device)

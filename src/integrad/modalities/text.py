@@ -38,7 +38,7 @@ from integrad.modalities.text_encoding import (
     length_buckets,
     merge_words,
 )
-from integrad.options import Options, deprecated
+from integrad.options import DEFAULT_TEXT_METHOD, Options, deprecated
 from integrad.pipeline import BaselineSet, Batch, Scores, attribute_batch
 from integrad.results.text import NEUTRAL_LIMIT, TextExplanation, TextExplanations
 from integrad.targets import check_classes
@@ -121,7 +121,9 @@ def explain(
     if "texts_per_batch" in settings:  # still honoured for one release
         deprecated("texts_per_batch", "batch_size", "explain")
         per_bucket = settings.pop("texts_per_batch")
-    options = Options.from_settings(settings, function="explain()")
+    options = Options.from_settings(
+        settings, default_method=DEFAULT_TEXT_METHOD, function="explain()"
+    )
     loaded = load_model(
         model,
         tokenizer,

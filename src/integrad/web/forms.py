@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from integrad.errors import InputError
-from integrad.options import Options
+from integrad.options import DEFAULT_TEXT_METHOD, Options
 
 #: Upper limits on what one request may ask for.
 LIMITS = {
@@ -52,7 +52,7 @@ def explain_request(body: Any, labels_of: Any) -> ExplainRequest:
         labels_of: ``labels_of(model_key)`` gives that model's class names, to check the target.
     """
     data = _object(body, "the request")
-    settings = _settings(data, EXPLAIN_FIELDS, "POST /api/explain")
+    settings = _settings(data, EXPLAIN_FIELDS, "POST /api/explain", DEFAULT_TEXT_METHOD)
     text = _text(data.get("text"), "text", LIMITS["text"])
     model = _model(data.get("model"))
     target = _target(data.get("target"), labels_of(model))

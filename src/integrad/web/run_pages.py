@@ -28,6 +28,14 @@ def _pick(data: dict[str, Any], *names: str) -> Any:
     return next((data[n] for n in names if data.get(n) not in (None, "")), "")
 
 
+def _input(manifest: dict[str, Any]) -> Any:
+    """The input's path (the runner records a dict: kind, path, size, ...), or its kind."""
+    found = _pick(manifest, "input", "input_path")
+    if isinstance(found, dict):
+        return found.get("path") or found.get("kind") or ""
+    return found
+
+
 def _settings(options: Any) -> str:
     """A run's integration settings in a few words (those it set)."""
     if not isinstance(options, dict):
@@ -52,7 +60,7 @@ def runs_page(runs: dict[str, Run], roots: list[str], slots: dict[str, ModelSlot
             f"<td class='num'>{run.count()}</td><td class='num'>{len(run.shards())}</td>"
             f"<td>{esc(_pick(manifest, 'model', 'model_name'))}</td>"
             f"<td>{esc(_settings(manifest.get('options')))}</td>"
-            f"<td>{esc(_pick(manifest, 'input', 'input_path'))}</td></tr>"
+            f"<td>{esc(_input(manifest))}</td></tr>"
         )
     table = (
         '<table class="grid runs"><thead><tr><th>run</th><th class="num">rows</th>'
