@@ -40,6 +40,10 @@ CANDIDATES: dict[str, dict] = {
     "keep0-gl32": {"method": "gausslegendre", "n_steps": 32},
     "keep0-adaptive-1e-2": {"method": "adaptive", "tol": 1e-2, "max_evals": 400},
     "keep0-adaptive": {"method": "adaptive", "max_evals": 400},
+    "unk-keep0-gl32": {"baseline": "unk", "method": "gausslegendre", "n_steps": 32},
+    "unk-keep0-adaptive-1e-2": {"baseline": "unk", "tol": 1e-2, "max_evals": 400},
+    "unk-keep0-adaptive": {"baseline": "unk", "max_evals": 400},
+    "zero-keep0-adaptive-1e-2": {"baseline": "zero", "tol": 1e-2, "max_evals": 400},
     "default": {},
 }
 
@@ -98,16 +102,16 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=3)
     parser.add_argument("--candidates", default=",".join(CANDIDATES))
     parser.add_argument("--prompts", type=int, default=len(PROMPTS))
+    parser.add_argument("--skip", type=int, default=0, help="leave out the first N prompts")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model, tok = load_default_lm()
     print(f"SmolLM2-135M-Instruct, {args.tokens} tokens per prompt, {args.threads} threads")
     results = []
+    prompts = PROMPTS[args.skip : args.prompts]
     for name in args.candidates.split(","):
-        results.append(
-            measure(model, tok, name, CANDIDATES[name], PROMPTS[: args.prompts], args.tokens)
-        )
+        results.append(measure(model, tok, name, CANDIDATES[name], prompts, args.tokens))
     print(
         "\n| candidate | worst abs(delta)/change | tokens within 5% | estimate bounds the error "
         "| evaluations per prompt | s per generated token |"

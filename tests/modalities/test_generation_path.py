@@ -27,14 +27,23 @@ def test_the_path_ends_at_the_baseline_and_the_input(setup):
 
 
 def test_the_baseline_keeps_special_tokens_and_the_first_position(setup):
-    _, tok, e = setup
-    assert e.baseline_ids is not None and len(e.baseline_ids) == len(e.context_ids)
+    model, tok, e = setup
+    assert e.baseline == "zero" and len(e.baseline_ids) == len(e.context_ids)
     for c, (real, base) in enumerate(zip(e.context_ids, e.baseline_ids, strict=True)):
-        assert base == (real if e.special[c] else tok.pad_token_id)
+        assert base == (real if e.special[c] else -1)  # -1: a zero vector
+    pad = integrad.explain_generation(
+        model, "cat sat on", tokenizer=tok, target="the", baseline="pad", **FAST
+    )
+    assert pad.baseline_ids == tuple(
+        real if kept else tok.pad_token_id
+        for real, kept in zip(pad.context_ids, pad.special, strict=True)
+    )
+    _alphas, values = pad.path(model, 0, n_points=3)
+    assert values[0] == pytest.approx(pad.baseline_output[0], abs=1e-4)
 
 
 def test_plot_path_and_its_errors(setup):
-    model, tok, e = setup
+    model, _tok, e = setup
     fig = e.plot_path(model, row=1, n_points=5)
     assert isinstance(fig, Figure)
     assert "of the change" in fig.axes[0].get_title(loc="left")
@@ -42,11 +51,8 @@ def test_plot_path_and_its_errors(setup):
         e.path(model, 3)
     with pytest.raises(InputError, match="n_points must be an int of at least 2"):
         e.path(model, 0, n_points=1)
-    zero = integrad.explain_generation(
-        model, PROMPT, tokenizer=tok, target="the", baseline="zero", **FAST
-    )
     with pytest.raises(InputError, match="is not made of tokens"):
-        zero.path(model)
+        e.__class__(**{**e.__dict__, "baseline_ids": None}).path(model)
 
 
 def test_noise_spread_is_kept_and_unsteady_scores_are_marked(setup):

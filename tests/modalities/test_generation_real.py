@@ -67,32 +67,32 @@ def test_a_forced_target(lm):
     )
     assert e.forced and e.generated_tokens == ("ĠParis",)
     assert max(_relative_errors(e)) <= 0.05, (e.delta, e.output)
-    assert e.top_context(0) in ("ĠE", "iff", "el", "ĠTower")
+    assert e.error_estimate <= 1e-2
 
 
-def test_two_prompts_batched_equal_one_at_a_time(lm, france):
-    both = integrad.explain_generation(
-        lm.model, [FRANCE, ITALY], tokenizer=lm.tokenizer, max_new_tokens=TOKENS
-    )
-    italy = integrad.explain_generation(
-        lm.model, ITALY, tokenizer=lm.tokenizer, max_new_tokens=TOKENS
-    )
-    for batched, alone in zip(both, [france, italy], strict=True):
+def test_two_prompts_batched_equal_one_at_a_time(lm):
+    # Prompts of different lengths, so the shorter one is left-padded; a fixed rule keeps
+    # the test quick (batching does not depend on the rule).
+    prompts = [ITALY, "The Eiffel Tower is in the city of"]
+    settings = {"max_new_tokens": 1, "method": "gausslegendre", "n_steps": 8}
+    both = integrad.explain_generation(lm.model, prompts, tokenizer=lm.tokenizer, **settings)
+    for prompt, batched in zip(prompts, both, strict=True):
+        alone = integrad.explain_generation(lm.model, prompt, tokenizer=lm.tokenizer, **settings)
         assert batched.generated_ids == alone.generated_ids
-        np.testing.assert_allclose(batched.matrix, alone.matrix, atol=2e-3, rtol=1e-3)
-        np.testing.assert_allclose(batched.delta, alone.delta, atol=2e-3)
+        np.testing.assert_allclose(batched.matrix, alone.matrix, atol=1e-3, rtol=1e-3)
+        np.testing.assert_allclose(batched.output, alone.output, atol=1e-4)
 
 
 def test_the_command_prints_and_writes_every_format(lm, capsys, tmp_path):
     page, image = tmp_path / "paris.html", tmp_path / "paris.png"
-    argv = ["generate", FRANCE, "--max-new-tokens", "1", "--html", str(page), "--png", str(image)]
-    assert main(argv) == 0
+    quick = ["--max-new-tokens", "1", "--method", "gausslegendre", "--steps", "8"]
+    assert main(["generate", FRANCE, *quick, "--html", str(page), "--png", str(image)]) == 0
     out, err = capsys.readouterr()
     assert "Paris" in out and "pushed up by" in out
     assert f"wrote {page}" in err and f"wrote {image}" in err
     assert "Paris" in page.read_text(encoding="utf-8")
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert main(["generate", FRANCE, "--max-new-tokens", "1", "--json"]) == 0
+    assert main(["generate", FRANCE, *quick, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["generated_tokens"] == ["ĠParis"]
     assert data["model_name"] == "SmolLM2-135M-Instruct"

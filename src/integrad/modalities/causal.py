@@ -66,7 +66,13 @@ def trace(
     positions = [[len(g) - j for j in range(len(g))] for g in generated]
     scores = gen.token_scores(positions, generated, True, device)
     base = setup.baseline_ids(ids, keep)
-    base_ids = None if base.is_floating_point() else base.tolist()
+    # The baseline's token per column, for GenerationExplanation.path: -1 for a zero vector.
+    if not base.is_floating_point():
+        base_ids = base.tolist()
+    elif setup.baseline == "zero":
+        base_ids = torch.where(keep, ids, -1).tolist()
+    else:
+        base_ids = None
     if not base.is_floating_point():
         with torch.no_grad():
             base = setup.embedding(base)  # (batch, seq, hidden)

@@ -49,7 +49,7 @@ def path_values(
     if e.baseline_ids is None:
         raise InputError(
             f"the baseline {e.baseline!r} is not made of tokens, so its path cannot be rebuilt; "
-            "explain with a token baseline (pad, unk, eos or a token id)"
+            "explain with a token baseline (pad, unk, eos or a token id) or zero"
         )
     if not 0 <= row < len(e.generated_tokens):
         raise InputError(
@@ -63,7 +63,9 @@ def path_values(
     alphas = torch.linspace(0, 1, n_points, dtype=torch.float64)
     with inference_state(model), torch.no_grad():
         x = embedding(torch.tensor([e.context_ids[:seen]], device=device))  # (1, seq, hidden)
-        base = embedding(torch.tensor([e.baseline_ids[:seen]], device=device))
+        base_ids = torch.tensor([e.baseline_ids[:seen]], device=device)
+        # -1 marks a zero-vector column (the zero baseline)
+        base = embedding(base_ids.clamp(min=0)) * (base_ids >= 0).unsqueeze(-1)
         rows = base + alphas.to(x.dtype).to(device).view(-1, 1, 1) * (x - base)
         positions = torch.arange(seen, device=device).expand(n_points, -1)
         logits = model(inputs_embeds=rows, position_ids=positions, use_cache=False).logits

@@ -40,8 +40,9 @@ class GenerationExplanation(Explanation):
         std: With ``noise``, each cell's standard deviation across the noisy samples, in the
             shape of ``scores``; otherwise None.
         n_visible: How many leading columns each generated token could see.
-        baseline_ids: The baseline's token per column (causal models with a token
-            baseline), from which :meth:`plot_path` rebuilds the path; otherwise None.
+        baseline_ids: The baseline's token per column, -1 for a zero vector (causal models
+            with a token or zero baseline), from which :meth:`plot_path` rebuilds the path;
+            otherwise None.
         output: Each generated token's score at the input, F_j(x) (one per generated token:
             the shared fields of :class:`~integrad.results.base.Explanation` hold one value
             per generated token here).
