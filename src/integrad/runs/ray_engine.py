@@ -111,6 +111,7 @@ def _run(ray: Any, data: Any, source: Any, rows: Any, folder: Path, shard_size: 
 
     if len(skip):
         dataset = dataset.map_batches(unfinished, batch_format="numpy")
+    dataset = _blocks(dataset, shard_size, len(expected))
     explained = dataset.map_batches(
         ShardExplainer,
         batch_size=shard_size,
@@ -150,6 +151,16 @@ def _run(ray: Any, data: Any, source: Any, rows: Any, folder: Path, shard_size: 
     if pending:
         raise RuntimeError(f"shard {current} got {have} of {expected[current]} rows from Ray")
     return total
+
+
+def _blocks(dataset: Any, shard_size: int, shards: int) -> Any:
+    """Blocks of at most a shard each, so that the actors share the work (an input read as
+    one block would go to one actor): streamed where this Ray can, else split in place."""
+    import inspect
+
+    if "target_num_rows_per_block" in inspect.signature(dataset.repartition).parameters:
+        return dataset.repartition(target_num_rows_per_block=shard_size)
+    return dataset.repartition(max(shards, 1))
 
 
 def _actors(ray: Any, engine_options: dict[str, Any]) -> int:
