@@ -140,7 +140,7 @@ def generation(layers: int, hidden: int, n_prompt: int, n_new: int) -> None:
     rng = random.Random(0)
     prompt = " ".join(f"w{rng.randrange(4996)}" for _ in range(n_prompt))
     first = integrad.explain_generation(
-        model, tok, prompt, max_new_tokens=n_new, method="gausslegendre", n_steps=2
+        model, prompt, tokenizer=tok, max_new_tokens=n_new, method="gausslegendre", n_steps=2
     )
     target_ids = torch.tensor(first.generated_ids)
     continuation = " ".join(first.generated_tokens)
@@ -180,7 +180,7 @@ def generation(layers: int, hidden: int, n_prompt: int, n_new: int) -> None:
 
     contenders = {
         "integrad explain_generation, tol=1e-3": lambda: integrad.explain_generation(
-            model, tok, prompt, target=continuation, include_generated=False
+            model, prompt, tokenizer=tok, target=continuation, include_generated=False
         ),
         "Captum LLMGradientAttribution, n=50": lambda: llm.attribute(
             text_input, target=target_ids, n_steps=50
@@ -192,9 +192,17 @@ def generation(layers: int, hidden: int, n_prompt: int, n_new: int) -> None:
         fn()  # warm-up
     seconds = {name: timed(fn)[0] for name, fn in contenders.items()}
     e = integrad.explain_generation(
-        model, tok, prompt, target=continuation, include_generated=False
+        model, prompt, tokenizer=tok, target=continuation, include_generated=False
     )
     ours = seconds["integrad explain_generation, tol=1e-3"]
+    same_rule = integrad.explain_generation(
+        model, prompt, tokenizer=tok, target=continuation, include_generated=False, n_steps=50
+    )
+    reference = torch.tensor(same_rule.matrix[:, :p], dtype=torch.float64)
+    for batched in (True, False):
+        hand = by_hand(batched)[:, :p].double().cpu()
+        gap = ((hand - reference).norm(dim=1) / reference.norm(dim=1)).max().item()
+        print(f"   by hand ({'batched' if batched else 'per token'}) vs integrad n=50: {gap:.1e}")
     print(
         f"3. generation: GPT-2 {layers} layers, hidden {hidden}; prompt {first.n_prompt} tokens,"
         f" {n_new} generated; integrad {e.n_evals} evaluations, estimate {e.error_estimate:.1e}"

@@ -29,7 +29,7 @@ BACKWARD_FACTOR = 2
 
 #: Float64 copies of the attributed tensors an example holds per target: fixed rules keep
 #: the sum, its product with (input - baseline) and the result; adaptive integration keeps
-#: one sum per nested level (6) per panel, a round's new sums and their product, and the
+#: one sum per nested level (5) per panel, a round's new sums and their product, and the
 #: error estimate's temporaries (measured: about 24 for one panel per example).
 ACCUMULATOR_COPIES = {"fixed": 4, "adaptive": 24}
 

@@ -101,7 +101,9 @@ def explain(
         trust_remote_code: Allow checkpoints loaded by name to run their own code.
         local_files_only: Load names from the local cache only, without the network.
         **settings: Integration settings (``method``, ``n_steps``, ``tol``, ``noise``,
-            ``score``, ...): see :class:`integrad.Options`.
+            ``score``, ...): see :class:`integrad.Options`. Left out, each text is integrated
+            adaptively to ``tol=1e-3`` and reports its ``error_estimate``; ``n_steps=50``
+            (or a fixed ``method=``) asks for a fixed rule instead.
 
     Returns:
         A :class:`~integrad.results.text.TextExplanation` for one string, or
