@@ -91,5 +91,5 @@ def test_a_delta_above_five_percent_of_the_change_is_marked(setup):
     assert html.count(marked) == 1 and "20.0% of the change" in html
     console = Console(record=True, width=200, color_system="truecolor")
     console.print(off)
-    assert "bold red" not in console.export_text()  # styles, not text
+    assert "bold red" not in console.export_text(clear=False)  # styles, not text
     assert "\x1b[1;31m" in console.export_text(styles=True)
