@@ -59,7 +59,7 @@ def test_prints_the_generation_and_each_tokens_top_context(capsys, lm_folder):
     code, out, err = _run(capsys, "the cat sat on", "-m", str(lm_folder), *FAST)
     assert code == 0, err
     direct = integrad.explain_generation(
-        str(lm_folder), "the cat sat on", max_new_tokens=4, method="gausslegendre", n_steps=16
+        str(lm_folder), "the cat sat on", max_new_tokens=3, method="gausslegendre", n_steps=16
     )
     assert direct.generated_text.split()[0] in out
     assert "pushed up by" in out and "delta" in out

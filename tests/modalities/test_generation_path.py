@@ -74,3 +74,22 @@ def test_noise_spread_is_kept_and_unsteady_scores_are_marked(setup):
     console = Console(record=True, width=200)
     console.print(e)
     assert "spread across the noisy samples" in console.export_text()
+
+
+def test_a_delta_above_five_percent_of_the_change_is_marked(setup):
+    import dataclasses
+
+    from rich.console import Console
+
+    _, _, e = setup
+    marked = "color: #b91c1c; font-weight: bold"
+    exact = dataclasses.replace(e, delta=(0.0, 0.0, 0.0))
+    assert marked not in exact.to_html()  # no error: nothing marked
+    change = e.output[1] - e.baseline_output[1]
+    off = dataclasses.replace(e, delta=(0.0, 0.2 * change, 0.0))
+    html = off.to_html()
+    assert html.count(marked) == 1 and "20.0% of the change" in html
+    console = Console(record=True, width=200, color_system="truecolor")
+    console.print(off)
+    assert "bold red" not in console.export_text(clear=False)  # styles, not text
+    assert "\x1b[1;31m" in console.export_text(styles=True)

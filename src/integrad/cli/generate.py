@@ -26,7 +26,7 @@ from integrad.hf.hub import check_reachable, looks_local
 from integrad.options import Options
 
 #: Tokens generated per prompt when --max-new-tokens is not given.
-DEFAULT_NEW_TOKENS = 4
+DEFAULT_NEW_TOKENS = 3
 #: Most prompts drawn into one --png image (as render.generation.MAX_PLOTS, without its
 #: matplotlib import).
 MAX_PLOTS = 8

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 #: Most prompts drawn into one figure by :func:`plot_generations`.
 MAX_PLOTS = 8
+#: A generated token whose |delta| is above this share of its output change is marked in red.
+OFF_SHARE = 0.05
 _UNSEEN = "#e4e4e7"  # cells a generated token could not see
 _NORMALIZE = ("row", "all")
 # Word-start and newline markers of byte-level BPE and SentencePiece, shown readably.
@@ -117,7 +119,11 @@ def generation_html(
                 cell = cell.replace("border: 1px solid #fff", "border: 2px dotted #a16207")
             cells.append(cell)
         cells.append(f'<td style="{_NUM}">{e.output[j]:.3g}</td>')
-        cells.append(f'<td style="{_NUM}">{e.delta[j]:.1e}</td>')
+        change = e.output[j] - e.baseline_output[j]
+        off = abs(e.delta[j]) > OFF_SHARE * max(abs(change), 1e-12)
+        mark = "; color: #b91c1c; font-weight: bold" if off else ""
+        title = f"{abs(e.delta[j]) / max(abs(change), 1e-12):.1%} of the change {change:+.3g}"
+        cells.append(f'<td style="{_NUM}{mark}" title="{esc(title)}">{e.delta[j]:.1e}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     seq = np.asarray(e.sequence_scores)
     seq_scale = float(np.abs(seq).max()) if seq.size else 0.0
@@ -140,7 +146,8 @@ def generation_html(
         f"{esc(e.baseline)}; {esc(integration(e.method, e.n_evals, e.error_estimate))}; "
         "largest |delta| "
         f"{max((abs(d) for d in e.delta), default=0.0):.1e}; {scaling}{esc(note)}; gray: "
-        "not yet generated, so not seen"
+        "not yet generated, so not seen; a red delta is above 5% of its token's change: "
+        "integrate more accurately (lower --tol) before trusting that row"
         + (
             ""
             if e.std is None
@@ -213,7 +220,7 @@ def generation_renderable(e: GenerationExplanation, k: int = 3) -> Group:
     for j, token in enumerate(e.generated_tokens):
         change = e.output[j] - e.baseline_output[j]
         # Completeness error above 5% of the change: the row's scores are not to be trusted.
-        off = abs(e.delta[j]) > 0.05 * max(abs(change), 1e-12)
+        off = abs(e.delta[j]) > OFF_SHARE * max(abs(change), 1e-12)
         table.add_row(
             Text(display_token(token), style="bold"),
             f"{e.output[j]:.3f}",
