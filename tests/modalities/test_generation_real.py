@@ -62,12 +62,17 @@ def test_completeness_of_every_generated_token_at_the_defaults(france):
 
 
 def test_a_forced_target(lm):
+    # tol 1e-2 keeps it quick (about 375 evaluations here); the defaults are tested above.
     e = integrad.explain_generation(
-        lm.model, "The Eiffel Tower is in the city of", tokenizer=lm.tokenizer, target=" Paris"
+        lm.model,
+        "The Eiffel Tower is in the city of",
+        tokenizer=lm.tokenizer,
+        target=" Paris",
+        tol=1e-2,
     )
     assert e.forced and e.generated_tokens == ("ĠParis",)
     assert max(_relative_errors(e)) <= 0.05, (e.delta, e.output)
-    assert e.error_estimate <= 1e-3
+    assert e.error_estimate <= 1e-2
 
 
 def test_two_prompts_batched_equal_one_at_a_time(lm):
