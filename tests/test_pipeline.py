@@ -1,6 +1,7 @@
 """What every front end shares: the model runs only where it must, every one takes the same
 settings, and every result type goes to JSON and back."""
 
+import functools
 import json
 
 import pandas as pd
@@ -50,16 +51,22 @@ def test_text_runs_the_model_on_the_input_the_baseline_and_the_path_only(
     handle = tiny_bert.register_forward_hook(record, with_kwargs=True)
     try:
         texts = ["great food", "bad service"]  # one length: one bucket of 2
-        integrad.explain(tiny_bert, texts, tokenizer=tiny_tokenizer, n_steps=8)
+        explain = functools.partial(integrad.explain, tiny_bert, texts, tokenizer=tiny_tokenizer)
+        explain(n_steps=8, baseline="pad")
         first = list(rows)
         rows.clear()
-        integrad.explain(tiny_bert, texts, tokenizer=tiny_tokenizer, n_steps=8)
+        explain(n_steps=8, baseline="pad")
+        second = list(rows)
+        explain(n_steps=8)  # the neutral baseline: its candidates are ranked once per model
+        rows.clear()
+        explain(n_steps=8)
     finally:
         handle.remove()
     # F(x) (2 rows), the memory probe (1 row, once per model and shape), F(x') (2 rows),
     # the 8 points of both texts (16 rows): no other forward, no recording at the baseline
     # (its embeddings come from the embedding module alone).
     assert first == [2, 1, 2, 16]
+    assert second == [2, 2, 16]
     assert rows == [2, 2, 16]
 
 
