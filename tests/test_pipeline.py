@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 import integrad
-from tests.modalities.test_generation import PROMPT, make_llama, make_tokenizer
+from tests.modalities.test_generation import PROMPT
+from tests.tiny_lm import make_llama, make_tokenizer
 
 
 class Rows(nn.Module):

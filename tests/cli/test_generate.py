@@ -7,32 +7,20 @@ from html.parser import HTMLParser
 import pytest
 import torch
 from PIL import Image
-from transformers import LlamaConfig, LlamaForCausalLM
+from transformers import LlamaForCausalLM
 
 import integrad
 from integrad.cli.main import main
-from tests.modalities.test_generation import CHAT_TEMPLATE, make_tokenizer
+from tests.tiny_lm import CHAT_TEMPLATE, make_llama, make_tokenizer
 
 FAST = ["--method", "gausslegendre", "--steps", "16"]
 
 
 def make_tied_llama(vocab: int) -> LlamaForCausalLM:
     """Llama-shaped like SmolLM2: 4 query heads sharing 2 key/value heads, tied embeddings."""
-    torch.manual_seed(1)
-    config = LlamaConfig(
-        vocab_size=vocab,
-        hidden_size=32,
-        intermediate_size=48,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=24,
-        tie_word_embeddings=True,
-        bos_token_id=2,
-        eos_token_id=3,
-        pad_token_id=0,
+    return make_llama(
+        vocab, seed=1, heads=4, kv_heads=2, intermediate=48, max_positions=24, tied=True
     )
-    return LlamaForCausalLM(config).eval()
 
 
 @pytest.fixture(scope="module")

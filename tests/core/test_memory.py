@@ -18,7 +18,7 @@ torch.set_num_threads(1)
 sys.path.insert(0, {root!r})
 import integrad
 from transformers import LlamaConfig, LlamaForCausalLM
-from tests.modalities.test_generation import make_tokenizer
+from tests.tiny_lm import make_tokenizer
 
 tok = make_tokenizer()
 torch.manual_seed(0)

@@ -10,65 +10,19 @@ import torch
 from captum.attr import LayerIntegratedGradients, LLMGradientAttribution, TextTokenInput
 from matplotlib.figure import Figure
 from rich.console import Console
-from tokenizers import Tokenizer, models, pre_tokenizers, processors
 from transformers import (
     BertConfig,
     BertForSequenceClassification,
     BertLMHeadModel,
-    GPT2Config,
-    GPT2LMHeadModel,
-    LlamaConfig,
-    LlamaForCausalLM,
-    PreTrainedTokenizerFast,
 )
 
 import integrad
 from integrad import GenerationExplanation, GenerationExplanations
 from integrad.core.adaptive import FIRST_EVALS
 from integrad.errors import BaselineError, InputError, IntegradError, ModelError, TargetError
+from tests.tiny_lm import CHAT_TEMPLATE, make_gpt2, make_llama, make_tokenizer
 
-SPECIALS = ["<pad>", "<unk>", "<s>", "</s>"]
-# One token per whitespace-separated word; two of them test HTML escaping.
-WORDS = [
-    "the", "cat", "sat", "on", "mat", "a", "dog", "ran", "to", "park", "and", "then", "it",
-    "was", "good", "bad", "why", "is", "sky", "blue", "because", "light", "user", "assistant",
-    "hello", "hi", ":", "?", "<script>alert(1)</script>", "<b>",
-]  # fmt: skip
 FAST = {"method": "gausslegendre", "n_steps": 24}
-CHAT_TEMPLATE = (
-    "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }} </s> "
-    "{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}"
-)
-
-
-def make_tokenizer(
-    bos: bool = True, eos_after: bool = False, gpt2_style: bool = False
-) -> PreTrainedTokenizerFast:
-    """A whitespace word-level tokenizer; adds <s> in front (Llama) or </s> after (T5).
-
-    ``gpt2_style``: one special token, <|endoftext|>, serving as unk, bos and eos; no pad.
-    """
-    extra = ["<|user|>", "<|assistant|>"]
-    specials = ["<|endoftext|>"] if gpt2_style else SPECIALS
-    vocab = {t: i for i, t in enumerate(specials + extra + WORDS)}
-    tk = Tokenizer(models.WordLevel(vocab, unk_token=specials[-1 if gpt2_style else 1]))
-    tk.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    if bos:
-        tk.post_processor = processors.TemplateProcessing(
-            single="<s> $A", special_tokens=[("<s>", vocab["<s>"])]
-        )
-    elif eos_after:
-        tk.post_processor = processors.TemplateProcessing(
-            single="$A </s>", special_tokens=[("</s>", vocab["</s>"])]
-        )
-    if gpt2_style:
-        names = dict.fromkeys(["unk_token", "bos_token", "eos_token"], "<|endoftext|>")
-    else:
-        kinds = ["pad_token", "unk_token", "bos_token", "eos_token"]
-        names = dict(zip(kinds, SPECIALS, strict=True))
-    tok = PreTrainedTokenizerFast(tokenizer_object=tk, **names)
-    tok.add_special_tokens({"additional_special_tokens": extra})
-    return tok
 
 
 @pytest.fixture(scope="module")
@@ -82,29 +36,6 @@ def tok():
 def gpt2_tok():
     """GPT-2's convention: one special token for everything, no pad token, no BOS added."""
     return make_tokenizer(bos=False, gpt2_style=True)
-
-
-def make_gpt2(vocab: int, seed: int = 0) -> GPT2LMHeadModel:
-    torch.manual_seed(seed)
-    config = GPT2Config(vocab_size=vocab, n_positions=64, n_embd=32, n_layer=2, n_head=2)
-    return GPT2LMHeadModel(config).eval()
-
-
-def make_llama(vocab: int, seed: int = 0) -> LlamaForCausalLM:
-    torch.manual_seed(seed)
-    config = LlamaConfig(
-        vocab_size=vocab,
-        hidden_size=32,
-        intermediate_size=37,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        max_position_embeddings=64,
-        bos_token_id=2,
-        eos_token_id=3,
-        pad_token_id=0,
-    )
-    return LlamaForCausalLM(config).eval()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,8 @@ from matplotlib.figure import Figure
 
 import integrad
 from integrad.errors import InputError
-from tests.modalities.test_generation import FAST, PROMPT, make_llama, make_tokenizer
+from tests.modalities.test_generation import FAST, PROMPT
+from tests.tiny_lm import make_llama, make_tokenizer
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ from transformers import (
 import integrad
 from integrad.errors import ModelError
 from integrad.modalities.seq2seq import embedding_scale
-from tests.modalities.test_generation import FAST, make_tokenizer
+from tests.modalities.test_generation import FAST
+from tests.tiny_lm import make_tokenizer
 
 PROMPT = "why is sky blue ?"
 

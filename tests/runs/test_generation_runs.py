@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import integrad
-from tests.modalities.test_generation import make_llama, make_tokenizer
+from tests.tiny_lm import make_llama, make_tokenizer
 
 SETTINGS = {"method": "gausslegendre", "n_steps": 8, "max_new_tokens": 3}
 

@@ -134,7 +134,7 @@ def large_run(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_llama_folder(tmp_path_factory):
     """A tiny random Llama and its word-level tokenizer, saved as a local model folder."""
-    from tests.modalities.test_generation import make_llama, make_tokenizer
+    from tests.tiny_lm import make_llama, make_tokenizer
 
     folder = tmp_path_factory.mktemp("tiny-llama")
     tok = make_tokenizer()
