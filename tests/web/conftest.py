@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import integrad
+from integrad.runs.rows import text_row
 
 ATTACK = "<img src=x onerror=alert(1)>"
 FAST = {"method": "gausslegendre", "n_steps": 16}
@@ -50,19 +51,6 @@ EXPLAINED_TEXTS = [
     "   ",  # fails: only whitespace
     "the food was bad but the service was great",
 ]
-
-
-def row_from(e, row_id: str) -> dict:
-    """A runner's output row for one TextExplanation."""
-    return {
-        "id": row_id, "text": e.text, "status": "ok", "error": None,
-        "predicted_label": e.predicted_label, "target_label": e.target_label,
-        "probability": e.probabilities[e.predicted], "output": e.output,
-        "baseline_output": e.baseline_output, "tokens": list(e.tokens),
-        "token_scores": list(e.token_scores), "words": list(e.words),
-        "word_scores": list(e.word_scores), "delta": e.delta,
-        "error_estimate": e.error_estimate, "n_evals": e.n_evals, "truncated": e.truncated,
-    }  # fmt: skip
 
 
 def failed_row(row_id: str, text: str, error: str) -> dict:
@@ -100,7 +88,7 @@ def explained_run(tmp_path_factory, tiny_bert_folder):
             rows.append(failed_row(f"r{i}", text, "the text is empty or only whitespace"))
             continue
         e = integrad.explain(str(tiny_bert_folder), text, **FAST)
-        rows.append(row_from(e, f"r{i}"))
+        rows.append(text_row(f"r{i}", e))
     return write_run(tmp_path_factory.mktemp("runs") / "tiny", rows)
 
 

@@ -166,7 +166,7 @@ class TextRows(Rows):
         )
 
     def _row(self, row_id: str, result: Any) -> dict[str, Any]:
-        return _text_row(row_id, result)
+        return text_row(row_id, result)
 
     def schema(self) -> Any:
         from integrad.runs.shards import text_schema
@@ -178,7 +178,8 @@ def _failed(row_id: str, text: str, error: str) -> dict[str, Any]:
     return {"id": row_id, "text": text, "status": "error", "error": error}
 
 
-def _text_row(row_id: str, e: Any) -> dict[str, Any]:
+def text_row(row_id: str, e: Any) -> dict[str, Any]:
+    """The output row of one explained text (a TextExplanation)."""
     return {
         "id": row_id, "text": e.text, "status": "ok", "error": None,
         "predicted_label": e.predicted_label, "target_label": e.target_label,
