@@ -72,3 +72,20 @@ def test_bad_noise_settings():
         integrad.Noise(kind="gauss")
     with pytest.raises(integrad.IntegradError, match="n_samples must be a positive integer"):
         integrad.Noise(n_samples=0)
+
+
+def test_rank_stability_reads_how_alike_samples_order_the_scores():
+    from integrad.core.noise import rank_stability
+
+    keep = torch.tensor([True, True, True, True, False])
+    same_order = torch.tensor([[1.0, 2.0, 3.0, 4.0, 9.0], [10.0, 20.0, 30.0, 40.0, -9.0]])
+    assert rank_stability(same_order, keep) == pytest.approx(1.0)
+    # two samples in opposite orders; the mean [4.5, 4, 3.5, 3] follows the second, so one
+    # sample correlates -1 and the other +1
+    opposite = torch.tensor([[1.0, 2.0, 3.0, 4.0, 0.0], [8.0, 6.0, 4.0, 2.0, 0.0]])
+    assert rank_stability(opposite, keep) == pytest.approx(0.0)
+    # one sample swaps the two middle scores: Spearman 1 - 6 * 2 / (4 * 15) = 0.8 against the
+    # mean, which keeps the first sample's order; the mean over both samples is 0.9
+    swapped = torch.tensor([[1.0, 2.0, 3.0, 4.0, 0.0], [1.0, 2.6, 2.5, 4.0, 0.0]])
+    assert rank_stability(swapped, keep) == pytest.approx(0.9)
+    assert rank_stability(same_order, torch.tensor([True, False, False, False, False])) is None

@@ -74,7 +74,21 @@ def test_noise_spread_is_kept_and_unsteady_scores_are_marked(setup):
     assert html.count("2px dotted") == len(marked) and "\u00b1" in html
     console = Console(record=True, width=200)
     console.print(e)
-    assert "spread across the noisy samples" in console.export_text()
+    shown = console.export_text()
+    assert "spread across the noisy samples" in shown
+    # rank stability per generated token, from the samples the result does not keep
+    assert len(e.stability) == 2 and all(-1 <= s <= 1 for s in e.stability)
+    assert "stability" in html and "stable" in shown
+    for j, value in enumerate(e.stability):
+        assert f"{value:.2f}" in shown.splitlines()[1 + j + 1]
+    assert integrad.GenerationExplanation.from_json(e.to_json()).stability == e.stability
+    tiny = integrad.Noise(n_samples=4, level=1e-6)
+    calm = integrad.explain_generation(
+        model, PROMPT, tokenizer=tok, target="the dog", noise=tiny, **FAST
+    )
+    assert min(calm.stability) > 0.99 and min(calm.stability) > min(e.stability)
+    plain = integrad.explain_generation(model, PROMPT, tokenizer=tok, target="the dog", **FAST)
+    assert plain.stability is None and "stability" not in plain.to_html()
 
 
 def test_a_delta_above_five_percent_of_the_change_is_marked(setup):

@@ -69,3 +69,26 @@ def aggregate(noise: Noise, values: torch.Tensor) -> tuple[torch.Tensor, torch.T
 def mean_over_samples(noise: Noise, values: torch.Tensor) -> torch.Tensor:
     """Mean over each example's samples: (batch * n_samples, ...) -> (batch, ...)."""
     return values.reshape(-1, noise.n_samples, *values.shape[1:]).mean(dim=1)
+
+
+def rank_stability(samples: torch.Tensor, keep: torch.Tensor) -> float | None:
+    """How alike the noisy samples rank the kept scores: 1 when every sample orders them as
+    their mean does, near 0 when the order is left to chance.
+
+    The mean, over samples, of the Spearman rank correlation between a sample's scores and the
+    mean scores, both restricted to ``keep``.
+
+    Args:
+        samples: (n_samples, n) scores of one row, one line per noisy sample.
+        keep: (n,) bool: the scores that count (for example the visible, non-special tokens).
+
+    Returns:
+        The figure, or None when fewer than two scores are kept (there is no order to compare).
+    """
+    kept = samples[:, keep].double()
+    if kept.shape[1] < 2:
+        return None
+    ranks = torch.cat([kept, kept.mean(0, keepdim=True)]).argsort(1).argsort(1).double()
+    centred = ranks - ranks.mean(1, keepdim=True)
+    unit = centred / centred.norm(dim=1, keepdim=True)
+    return float((unit[:-1] @ unit[-1]).mean())

@@ -115,13 +115,19 @@ def _traced(
     # (G, n_context): the scores of this row's generated tokens over its own context
     rows = res.scores["input_ids"][b, :n_generated, start:]
     std = None if res.std is None else res.std["input_ids"][b, :n_generated, start:]
+    n_visible = [n_prompt + j for j in range(n_generated)]
+    stability = None
+    if res.samples is not None:
+        samples = res.samples["input_ids"][b, :, :n_generated, start:]
+        stability = gen.stability(samples, special, n_visible)
     return gen.Traced(
         **res.diagnostics(b, n_generated),
         context_ids=context,
         special=special,
         template=template + [False] * (len(context) - len(template)),
         n_prompt=n_prompt,
-        n_visible=[n_prompt + j for j in range(n_generated)],
+        n_visible=n_visible,
         scores=rows.cpu(),
         std=None if std is None else std.cpu(),
+        stability=stability,
     )

@@ -227,6 +227,7 @@ def _explanation(
         generated_ids=tuple(generated),
         scores=tuple(tuple(row) for row in t.scores.tolist()),
         std=None if t.std is None else tuple(tuple(row) for row in t.std.tolist()),
+        stability=None if t.stability is None else tuple(t.stability),
         baseline_ids=None if t.baseline_ids is None else tuple(t.baseline_ids),
         n_visible=tuple(t.n_visible),
         output=tuple(t.output),

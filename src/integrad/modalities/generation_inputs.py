@@ -16,6 +16,7 @@ import torch
 
 from integrad.baselines import TOKEN_ATTRIBUTES, list_baselines
 from integrad.core.model_state import inference_state
+from integrad.core.noise import rank_stability
 from integrad.errors import BaselineError, InputError, ModelError, TargetError
 from integrad.options import Options
 
@@ -378,6 +379,8 @@ class Traced:
         n_evals: Gradient evaluations spent on the prompt.
         error_estimate: Adaptive integration's error estimate, or None.
         std: With noise, the spread of each cell across the noisy samples, else None.
+        stability: With noise, per generated token, how alike the samples rank its context
+            (:func:`integrad.core.noise.rank_stability`), else None.
         baseline_ids: The baseline's token per column, when the baseline is made of tokens.
     """
 
@@ -393,7 +396,21 @@ class Traced:
     n_evals: int
     error_estimate: float | None
     std: torch.Tensor | None = None
+    stability: list[float | None] | None = None
     baseline_ids: list[int] | None = None
+
+
+def stability(
+    samples: torch.Tensor, special: list[bool], n_visible: list[int]
+) -> list[float | None]:
+    """Per generated token, :func:`~integrad.core.noise.rank_stability` of its row over the
+    context it could see, special tokens left out; ``samples`` is (n_samples, G, n_context)."""
+    return [
+        rank_stability(
+            samples[:, j], torch.tensor([c < seen and not special[c] for c in range(len(special))])
+        )
+        for j, seen in enumerate(n_visible)
+    ]
 
 
 def check_causal(scores: torch.Tensor, n_visible: list[int], model_name: str) -> None:

@@ -149,27 +149,32 @@ def trace(
     )
     # (batch, K, seq): attributions summed over the hidden dimension
     enc, dec = (res.scores[k].sum(-1) for k in ("inputs_embeds", "decoder_inputs_embeds"))
-    spread = None
-    if res.samples is not None:  # each sample summed over the hidden size, then the spread
-        spread = [res.samples[k].sum(-1).std(1, unbiased=False) for k in inputs]
+    summed = None  # each noisy sample summed over the hidden size: (batch, S, K, seq)
+    if res.samples is not None:
+        summed = [res.samples[k].sum(-1) for k in inputs]
     out = []
     for b, (p, g, d) in enumerate(zip(prompts, generated, decoder, strict=True)):
         k, n = len(g), len(p.ids)
         # (G, n_prompt + len(decoder prefix))
         rows = torch.cat([enc[b, :k, :n], dec[b, :k, : len(d)]], dim=1)
-        std = None
-        if spread is not None:
-            std = torch.cat([spread[0][b, :k, :n], spread[1][b, :k, : len(d)]], dim=1).cpu()
+        special = p.special + [True] + [t in specials for t in g[:-1]]
+        n_visible = [n + j + 1 for j in range(k)]
+        std = stability = None
+        if summed is not None:  # (S, G, n_prompt + len(decoder prefix))
+            samples = torch.cat([summed[0][b, :, :k, :n], summed[1][b, :, :k, : len(d)]], dim=2)
+            std = samples.std(0, unbiased=False).cpu()
+            stability = gen.stability(samples, special, n_visible)
         out.append(
             gen.Traced(
                 **res.diagnostics(b, k),
                 context_ids=p.ids + d,
-                special=p.special + [True] + [t in specials for t in g[:-1]],
+                special=special,
                 template=p.template + [False] * len(d),
                 n_prompt=n,
-                n_visible=[n + j + 1 for j in range(k)],
+                n_visible=n_visible,
                 scores=rows.cpu(),
                 std=std,
+                stability=stability,
             )
         )
     return out

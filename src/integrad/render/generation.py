@@ -102,6 +102,8 @@ def generation_html(
             style += "; border-left: 2px solid #71717a"
         head.append(f'<th title="{esc(e.context_tokens[c])}" style="{style}">{esc(tokens[c])}</th>')
     head.append(f'<th style="{_NUM}">{esc(e.score)}</th><th style="{_NUM}">delta</th>')
+    if e.stability is not None:
+        head.append(f'<th style="{_NUM}" title="{esc(STABILITY_HELP)}">stability</th>')
     overall = float(np.abs(m).max()) if m.size else 0.0
     body = []
     for j, token in enumerate(e.generated_tokens):
@@ -124,6 +126,9 @@ def generation_html(
         mark = "; color: #b91c1c; font-weight: bold" if off else ""
         title = f"{abs(e.delta[j]) / max(abs(change), 1e-12):.1%} of the change {change:+.3g}"
         cells.append(f'<td style="{_NUM}{mark}" title="{esc(title)}">{e.delta[j]:.1e}</td>')
+        if e.stability is not None:
+            low = "; color: #b91c1c; font-weight: bold" if unstable(e, j) else ""
+            cells.append(f'<td style="{_NUM}{low}">{stability_text(e, j)}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     seq = np.asarray(e.sequence_scores)
     seq_scale = float(np.abs(seq).max()) if seq.size else 0.0
@@ -133,6 +138,8 @@ def generation_html(
         cells.append(_cell(float(seq[c]), seq_scale, title))
     cells.append(f'<td style="{_NUM}">{e.sequence_output:.3g}</td>')
     cells.append(f'<td style="{_NUM}">{e.sequence_delta:.1e}</td>')
+    if e.stability is not None:
+        cells.append(f'<td style="{_NUM}"></td>')
     body.append("<tr>" + "".join(cells) + "</tr>")
     hidden = len(e.context_tokens) - len(cols)
     note = f"; {hidden} chat-template tokens hidden" if hidden else ""
@@ -151,7 +158,8 @@ def generation_html(
         + (
             ""
             if e.std is None
-            else "; dotted frame: the spread across the noisy samples is larger than the score"
+            else "; dotted frame: the spread across the noisy samples is larger than the score; "
+            + STABILITY_HELP
         )
     )
     return (
@@ -194,6 +202,26 @@ def _top(e: GenerationExplanation, j: int, sign: int, k: int, labels: list[str])
     return out if seen else Text("none", style="dim")
 
 
+#: Below this rank stability, a generated token's context order is mostly noise.
+STABLE_LIMIT = 0.5
+STABILITY_HELP = (
+    "stability: how alike the noisy samples rank the context tokens (mean Spearman correlation"
+    f" with the average, 1 = always the same order); below {STABLE_LIMIT} in red"
+)
+
+
+def stability_text(e: GenerationExplanation, j: int) -> str:
+    """Generated token ``j``'s rank stability as shown ("n/a" with under two context tokens)."""
+    value = None if e.stability is None else e.stability[j]
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def unstable(e: GenerationExplanation, j: int) -> bool:
+    """Whether the noisy samples disagree on how generated token ``j``'s context ranks."""
+    value = None if e.stability is None else e.stability[j]
+    return value is not None and value < STABLE_LIMIT
+
+
 def unsteady(e: GenerationExplanation, j: int, c: int) -> bool:
     """Whether cell (j, c)'s spread across the noisy samples is larger than its size."""
     return e.std is not None and e.std[j][c] > abs(e.scores[j][c])
@@ -215,24 +243,28 @@ def generation_renderable(e: GenerationExplanation, k: int = 3) -> Group:
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="dim")
     for name in ("generated", e.score, "change", "delta"):
         table.add_column(name, justify="right", no_wrap=True)
+    if e.stability is not None:
+        table.add_column("stable", justify="right", no_wrap=True)
     table.add_column("pushed up by")
     table.add_column("pushed down by")
     for j, token in enumerate(e.generated_tokens):
         change = e.output[j] - e.baseline_output[j]
         # Completeness error above 5% of the change: the row's scores are not to be trusted.
         off = abs(e.delta[j]) > OFF_SHARE * max(abs(change), 1e-12)
-        table.add_row(
+        cells = [
             Text(display_token(token), style="bold"),
             f"{e.output[j]:.3f}",
             f"{change:+.3f}",
             Text(f"{e.delta[j]:+.1e}", style="bold red" if off else "dim"),
-            _top(e, j, 1, k, labels),
-            _top(e, j, -1, k, labels),
-        )
+        ]
+        if e.stability is not None:
+            cells.append(Text(stability_text(e, j), style="bold red" if unstable(e, j) else ""))
+        table.add_row(*cells, _top(e, j, 1, k, labels), _top(e, j, -1, k, labels))
     steady = (
         ""
         if e.std is None
-        else "; ~: spread across the noisy samples larger than the score (do not trust it)"
+        else "; ~: spread across the noisy samples larger than the score (do not trust it); "
+        + STABILITY_HELP
     )
     foot = Text(
         f"{len(e.generated_tokens)} tokens {'forced' if e.forced else 'generated'}; "

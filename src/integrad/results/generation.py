@@ -39,6 +39,11 @@ class GenerationExplanation(Explanation):
         scores: The (n_generated, n_context) matrix, as a tuple of rows.
         std: With ``noise``, each cell's standard deviation across the noisy samples, in the
             shape of ``scores``; otherwise None.
+        stability: With ``noise``, per generated token, how alike the noisy samples rank its
+            context tokens: the mean Spearman correlation between each sample's row and the
+            averaged row, over the visible non-special columns (1: every sample orders them
+            alike; near 0: the order is noise; None: fewer than two such columns); otherwise
+            None.
         n_visible: How many leading columns each generated token could see.
         baseline_ids: The baseline's token per column, -1 for a zero vector (causal models
             with a token or zero baseline), from which :meth:`plot_path` rebuilds the path;
@@ -69,6 +74,7 @@ class GenerationExplanation(Explanation):
     generated_ids: tuple[int, ...]
     scores: tuple[tuple[float, ...], ...]
     std: tuple[tuple[float, ...], ...] | None = None
+    stability: tuple[float | None, ...] | None = None
     n_visible: tuple[int, ...]
     baseline_ids: tuple[int, ...] | None = None
     output: tuple[float, ...]  # type: ignore[assignment]
